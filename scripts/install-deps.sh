@@ -11,10 +11,11 @@ BUILD_PKGS="gcc make pkg-config libelf-dev libzstd-dev libsqlite3-dev libunwind-
 # example queries, Debian's own python3 (a statically linked interpreter we
 # test against), apt/dpkg tools to fetch sid interpreters, headless chromium
 # and xmllint for the output-format validators, node/npm for the validators,
-# austin and gnuplot for the benchmarks.
+# man-db (man, lexgrog; pulls groff-base) to lint the man pages, austin and
+# gnuplot for the benchmarks.
 TEST_PKGS="clang libclang-rt-14-dev valgrind sqlite3 python3 debian-archive-keyring \
 ca-certificates chromium libxml2-utils fonts-dejavu-core procps psmisc zstd austin \
-nodejs"
+nodejs man-db"
 
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--build-only" ] || pkgs="$pkgs $TEST_PKGS"
