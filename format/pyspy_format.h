@@ -118,6 +118,12 @@ enum psf_rec_type {
 };
 #define PSF_REC_ANCILLARY 0x80u
 
+/*
+ * Name of a record type ("string", "sample", "trailer", ...), or NULL if
+ * this library does not know the type.  Static text.
+ */
+const char *psf_rec_name(int type);
+
 /* Frame kinds (§5.2). */
 enum psf_frame_kind {
 	PSF_FRAME_PYTHON = 0,    /* name, qualname, file, firstlineno */
@@ -320,6 +326,7 @@ struct psf_writer_opts {
 	uint32_t chunk_bytes;    /* flush when the raw chunk reaches this; 0 = default */
 	uint64_t chunk_ns;       /* flush when the chunk is older; 0 = 1 s */
 	uint32_t intern_max;     /* entries per intern table before reset; 0 = default */
+	int no_compress;         /* 1 = store chunks uncompressed (tests, debugging) */
 };
 #define PSF_DEFAULT_ZSTD_LEVEL 6
 
