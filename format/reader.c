@@ -805,7 +805,8 @@ static int chunk_validate(struct psf_reader *r)
 		if (r->trailer_checked)
 			return PSF_E_CORRUPT; /* the TRAILER is the last record */
 		type = *p++;
-		if (psf_varint_get(&p, end, (uint64_t)(end - p), &len) < 0)
+		/* The bound is checked after the varint, which takes room too. */
+		if (psf_varint_get(&p, end, UINT32_MAX, &len) < 0 || len > (uint64_t)(end - p))
 			return PSF_E_CORRUPT;
 		if (type == PSF_REC_SAMPLE)
 			ret = block_validate(r, p, (size_t)len);
@@ -846,6 +847,20 @@ static int chunk_inflate(struct psf_reader *r, const uint8_t *src, size_t n, siz
 	fcs = ZSTD_getFrameContentSize(src, n);
 	if (fcs == ZSTD_CONTENTSIZE_ERROR)
 		return PSF_E_CORRUPT;
+	/*
+	 * Window limit (§4).  One-shot decompression into a raw_size buffer
+	 * does not need the window, so zstd does not check it there; check the
+	 * frame header (RFC 8878 3.1.1.1: without the single-segment flag a
+	 * window descriptor follows) so that every reader accepts the same
+	 * files, streaming ones included.
+	 */
+	if (!(src[4] & 0x20)) {
+		unsigned exp = src[5] >> 3, mant = src[5] & 7;
+		uint64_t base = (uint64_t)1 << (10 + exp);
+
+		if (base + base / 8 * mant > ((uint64_t)1 << PSF_ZSTD_WINDOW_LOG_MAX))
+			return PSF_E_LIMIT;
+	}
 	/* A size in the frame that disagrees is caught before allocating. */
 	if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != raw_size)
 		return PSF_E_CORRUPT;
@@ -972,8 +987,8 @@ int psf_reader_next(struct psf_reader *r, struct psf_record *rec)
 		p = r->payload + r->rpos;
 		end = r->payload + r->payload_len;
 		type = *p++;
-		if (psf_varint_get(&p, end, (uint64_t)(end - p), &len) < 0) {
-			ret = PSF_E_CORRUPT;
+		if (psf_varint_get(&p, end, UINT32_MAX, &len) < 0 || len > (uint64_t)(end - p)) {
+			ret = PSF_E_CORRUPT; /* validated: cannot happen */
 			goto out;
 		}
 		r->rpos = (size_t)(p + len - r->payload);
