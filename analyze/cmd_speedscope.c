@@ -1,0 +1,416 @@
+/*
+ * cmd_speedscope.c - speedscope JSON (docs/pyspy-analyze.1.md,
+ * "speedscope").
+ *
+ * One "sampled" profile per thread, in py-spy's shape, but with real time:
+ *  - samples are in time order and each weighs the real time (seconds)
+ *    until the thread's next sample, at most SS_MAX_PERIODS sampling
+ *    periods (a stalled sampler must not stretch a stack over the stall);
+ *  - time not covered by a shown sample (idle samples filtered out, the
+ *    thread not existing yet, sampler stalls) is an empty sample "[]" of
+ *    that duration, so speedscope's time-order view is true time, and all
+ *    profiles share one time origin: the start of the earliest selected
+ *    capture (wall clock), or --from.
+ * Evented profiles could carry the same information but are several times
+ * larger; speedscope treats an empty sample as time with no frames.
+ */
+#include "cmd_speedscope.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "db.h"
+#include "escape.h"
+#include "hashmap.h"
+#include "msg.h"
+#include "out.h"
+#include "pyspy_format.h"
+#include "report.h"
+
+#define SS_MAX_PERIODS 4
+
+struct ss_thread {
+	int64_t *t;
+	uint32_t *stack;
+	uint8_t *keep;
+	size_t n;
+	unsigned long cap;
+	uint64_t kept;
+};
+
+struct ss {
+	struct report *r;
+	struct ss_thread *th;    /* by thread index */
+	struct strbuf frames;    /* JSON of shared.frames entries */
+	uint32_t nframes;
+	struct u64map stack_text; /* stack id -> offset into pool + 1 */
+	struct strbuf pool;      /* "[1,2,3]" texts, NUL-separated */
+	uint32_t *path;
+	unsigned long cap_path;
+	struct idset fr_set;
+	struct ss_fkey *fkeys;
+	unsigned long cap_fkeys;
+};
+
+struct ss_fkey {
+	uint32_t name, file;
+	int32_t line;
+};
+
+static int fkey_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct ss *s = ctx;
+	const struct ss_fkey *a = &s->fkeys[id], *b = key;
+
+	return a->name == b->name && a->file == b->file && a->line == b->line;
+}
+
+/* Index in shared.frames of (frame, line), adding it when new. */
+static uint32_t ss_frame(struct ss *s, uint32_t frame, int32_t line)
+{
+	const struct model *m = s->r->m;
+	const struct filter *f = &s->r->f;
+	const struct m_frame *fr = &m->frames[frame < m->nframes ? frame : 0];
+	struct ss_fkey k;
+	uint64_t h;
+	uint32_t id;
+
+	k.name = f->qualname && fr->qualname ? fr->qualname : fr->name;
+	k.file = fr->kind == PSF_FRAME_SYNTHETIC ? 0 : fr->file;
+	if (f->nolineno || fr->kind != PSF_FRAME_PYTHON)
+		k.line = 0;
+	else if (f->function)
+		k.line = fr->firstline;
+	else
+		k.line = line > 0 ? line : 0;
+	h = hash_combine(hash_combine(hash_u64(k.name), k.file), (uint32_t)k.line);
+	id = idset_find(&s->fr_set, h, fkey_eq, s, &k);
+	if (id)
+		return id - 1;
+	id = ++s->nframes;
+	xgrow((void **)&s->fkeys, &s->cap_fkeys, (unsigned long)id + 1, sizeof(*s->fkeys));
+	s->fkeys[id] = k;
+	idset_add(&s->fr_set, h, id);
+	if (id > 1)
+		strbuf_addc(&s->frames, ',');
+	strbuf_adds(&s->frames, "{\"name\":");
+	json_string(&s->frames, model_str(m, k.name) ? model_str(m, k.name) : "?");
+	if (k.file) {
+		strbuf_adds(&s->frames, ",\"file\":");
+		json_string(&s->frames, model_str(m, k.file));
+	}
+	if (k.line > 0)
+		strbuf_addf(&s->frames, ",\"line\":%d", k.line);
+	strbuf_addc(&s->frames, '}');
+	return id - 1;
+}
+
+/* "[i,j,k]" for a stack, root first; cached per stack. */
+static const char *ss_stack(struct ss *s, uint32_t stack)
+{
+	const struct model *m = s->r->m;
+	uint64_t off;
+	unsigned long n = 0;
+	uint32_t st;
+
+	if (u64map_get(&s->stack_text, stack, &off))
+		return s->pool.buf + off;
+	for (st = stack; st; st = m->stack_parent[st]) {
+		xgrow((void **)&s->path, &s->cap_path, n + 1, sizeof(*s->path));
+		s->path[n++] = st;
+	}
+	off = s->pool.len;
+	strbuf_addc(&s->pool, '[');
+	while (n-- > 0) {
+		uint32_t x = s->path[n];
+
+		strbuf_addf(&s->pool, "%u%s", ss_frame(s, m->stack_frame[x], m->stack_line[x]),
+			    n ? "," : "");
+	}
+	strbuf_addc(&s->pool, ']');
+	strbuf_addc(&s->pool, '\0');
+	u64map_put(&s->stack_text, stack, off);
+	return s->pool.buf + off;
+}
+
+static int ss_scan(struct ss *s)
+{
+	struct model *m = s->r->m;
+	const struct filter *f = &s->r->f;
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT thread, stack, flags, t FROM samples"
+					     " WHERE id BETWEEN ?1 AND ?2 AND t BETWEEN ?3 AND ?4"
+					     " AND capture = ?5");
+	int ci, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	for (ci = 0; ci < m->ncaptures; ci++) {
+		const struct m_capture *c = &m->captures[ci];
+
+		if (!c->selected || !c->sample_first || c->sample_last < c->sample_first)
+			continue;
+		sqlite3_bind_int64(st, 1, c->sample_first);
+		sqlite3_bind_int64(st, 2, c->sample_last);
+		sqlite3_bind_int64(st, 3, f->from_ns);
+		sqlite3_bind_int64(st, 4, f->to_ns);
+		sqlite3_bind_int64(st, 5, c->id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int ti = model_thread(m, sqlite3_column_int64(st, 0));
+			int64_t stack = sqlite3_column_int64(st, 1);
+			int64_t flags = sqlite3_column_int64(st, 2);
+			struct ss_thread *t;
+			int idle, keep;
+
+			if (ti < 0 || !m->threads[ti].selected)
+				continue;
+			if (stack < 0 || stack >= m->nstacks)
+				stack = 0;
+			idle = (flags & PSF_SF_IDLE) || model_stack_idle_leaf(m, (uint32_t)stack);
+			keep = stack && !(f->gil && !(flags & PSF_SF_GIL)) && !(!f->idle && idle);
+			t = &s->th[ti];
+			if (t->n == t->cap) {
+				unsigned long c2 = t->cap;
+
+				xgrow((void **)&t->t, &c2, t->n + 1, sizeof(*t->t));
+				c2 = t->cap;
+				xgrow((void **)&t->stack, &c2, t->n + 1, sizeof(*t->stack));
+				c2 = t->cap;
+				xgrow((void **)&t->keep, &c2, t->n + 1, sizeof(*t->keep));
+				t->cap = c2;
+			}
+			t->t[t->n] = sqlite3_column_int64(st, 3);
+			t->stack[t->n] = (uint32_t)stack;
+			t->keep[t->n] = (uint8_t)keep;
+			t->n++;
+			t->kept += (uint64_t)keep;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(m->db, "cannot read");
+	return 0;
+}
+
+/* Insertion sort by time, for the (unexpected) out-of-order sample. */
+static void ss_sort(struct ss_thread *t)
+{
+	size_t i;
+
+	for (i = 1; i < t->n; i++) {
+		size_t j = i;
+
+		while (j > 0 && t->t[j - 1] > t->t[j]) {
+			int64_t tt = t->t[j];
+			uint32_t ts = t->stack[j];
+			uint8_t tk = t->keep[j];
+
+			t->t[j] = t->t[j - 1];
+			t->stack[j] = t->stack[j - 1];
+			t->keep[j] = t->keep[j - 1];
+			t->t[j - 1] = tt;
+			t->stack[j - 1] = ts;
+			t->keep[j - 1] = tk;
+			j--;
+		}
+	}
+}
+
+static const struct model *order_m;
+
+static int cmp_threads(const void *x, const void *y)
+{
+	const struct m_thread *a = &order_m->threads[*(const int *)x], *b = &order_m->threads[*(const int *)y];
+	const struct m_process *pa = &order_m->processes[a->process], *pb = &order_m->processes[b->process];
+
+	if (a->capture != b->capture)
+		return a->capture < b->capture ? -1 : 1;
+	if (pa->pid != pb->pid)
+		return pa->pid < pb->pid ? -1 : 1;
+	if (a->process != b->process)
+		return a->process < b->process ? -1 : 1;
+	if (a->is_main != b->is_main)
+		return a->is_main ? -1 : 1;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	if (a->py_thread_id != b->py_thread_id)
+		return a->py_thread_id < b->py_thread_id ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct ss_entry {
+	uint32_t stack;          /* 0 = a gap (no frames) */
+	int64_t w;               /* ns */
+};
+
+/* One profile: the thread's shown samples and the gaps between them. */
+static void ss_profile(FILE *fp, struct ss *s, int ti, int64_t origin, int multi_proc, int multi_cap)
+{
+	const struct model *m = s->r->m;
+	const struct m_thread *th = &m->threads[ti];
+	const struct m_capture *c = &m->captures[th->capture];
+	const struct m_process *p = &m->processes[th->process];
+	struct ss_thread *t = &s->th[ti];
+	int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
+	int64_t base = c->start_wall_ns - origin; /* this capture's t=0 on the common axis */
+	int64_t cursor = 0;
+	struct ss_entry *e = xmalloc((2 * t->kept + 1) * sizeof(*e));
+	struct strbuf name;
+	size_t i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		int64_t at = base + t->t[i], next;
+
+		if (!t->keep[i])
+			continue;
+		next = i + 1 < t->n ? t->t[i + 1] : t->t[i] + period;
+		if (next - t->t[i] > SS_MAX_PERIODS * period)
+			next = t->t[i] + SS_MAX_PERIODS * period;
+		if (next <= t->t[i])
+			next = t->t[i] + 1; /* a zero weight would make speedscope drop it */
+		if (at > cursor) {
+			e[n].stack = 0;
+			e[n++].w = at - cursor;
+		}
+		e[n].stack = t->stack[i];
+		e[n++].w = base + next - (at > cursor ? at : cursor);
+		if (e[n - 1].w <= 0)
+			e[n - 1].w = 1;
+		cursor = base + next > cursor ? base + next : cursor + 1;
+	}
+
+	strbuf_init(&name);
+	if (multi_cap)
+		strbuf_addf(&name, "%s: ", c->host ? c->host : c->file);
+	if (multi_proc)
+		strbuf_addf(&name, "Process %lld ", (long long)p->pid);
+	if (th->tid > 0)
+		strbuf_addf(&name, "Thread %lld", (long long)th->tid);
+	else
+		strbuf_addf(&name, "Thread 0x%llX", (unsigned long long)th->py_thread_id);
+	strbuf_addf(&name, " \"%s\"", th->name ? th->name : "");
+	fprintf(fp, "{\"type\":\"sampled\",\"name\":");
+	json_fputs(fp, name.buf);
+	strbuf_release(&name);
+	fprintf(fp, ",\"unit\":\"seconds\",\"startValue\":0,\"endValue\":%.9g,\"samples\":[",
+		(double)cursor / 1e9);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s%s", i ? "," : "", e[i].stack ? ss_stack(s, e[i].stack) : "[]");
+	fprintf(fp, "],\"weights\":[");
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s%.9g", i ? "," : "", (double)e[i].w / 1e9);
+	fprintf(fp, "]}");
+	free(e);
+}
+
+static void ss_write(FILE *fp, struct ss *s, const char *title)
+{
+	struct model *m = s->r->m;
+	int *order = xmalloc((unsigned long)(m->nthreads + 1) * sizeof(int));
+	int i, n = 0, nproc = 0, ncap = 0, active = 0;
+	uint64_t best = 0;
+	int64_t origin = INT64_MAX;
+
+	for (i = 0; i < m->nthreads; i++)
+		if (m->threads[i].selected && s->th[i].kept)
+			order[n++] = i;
+	order_m = m;
+	qsort(order, (size_t)n, sizeof(*order), cmp_threads);
+	for (i = 0; i < m->nprocesses; i++)
+		nproc += m->processes[i].selected && m->processes[i].capture >= 0;
+	for (i = 0; i < m->ncaptures; i++) {
+		const struct m_capture *c = &m->captures[i];
+
+		if (!c->selected)
+			continue;
+		ncap++;
+		if (c->start_wall_ns + s->r->f.from_ns < origin)
+			origin = c->start_wall_ns + s->r->f.from_ns;
+	}
+	if (origin == INT64_MAX)
+		origin = 0;
+	for (i = 0; i < n; i++) {
+		int ti = order[i];
+
+		ss_sort(&s->th[ti]);
+		if (s->th[ti].kept > best) {
+			best = s->th[ti].kept;
+			active = i;
+		}
+	}
+	fprintf(fp, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"profiles\":[");
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', fp);
+		ss_profile(fp, s, order[i], origin, nproc > 1, ncap > 1);
+	}
+	fprintf(fp, "],\"shared\":{\"frames\":[%s]},\"activeProfileIndex\":%d,\"exporter\":\"pyspy@%s\","
+		    "\"name\":",
+		s->frames.buf, active, PYSPY_VERSION);
+	json_fputs(fp, title);
+	fprintf(fp, "}\n");
+	free(order);
+}
+
+static const char ss_synopsis[] = "speedscope [FILTERS] [-o FILE] SOURCE...";
+static const char ss_description[] =
+	"Write a speedscope profile (https://www.speedscope.app): one sampled profile per\n"
+	"thread (per process and thread when there are several), samples in time order\n"
+	"weighted by the real time until the thread's next sample (seconds), with gaps\n"
+	"where samples were left out, so speedscope's time-order view shows real time.\n"
+	"Frames carry full file paths.";
+
+int cmd_speedscope(int argc, char **argv)
+{
+	const struct cli_opt *const tables[4] = {filter_opts, report_output_opts, cli_common_opts, NULL};
+	struct report r;
+	struct ss s;
+	struct out out;
+	char *title = NULL;
+	int ret = EXIT_RUNTIME, i;
+
+	report_parse(&r, argc, argv, tables, ss_synopsis, ss_description, NULL, NULL);
+	memset(&s, 0, sizeof(s));
+	s.r = &r;
+	u64map_init(&s.stack_text);
+	idset_init(&s.fr_set);
+	strbuf_init(&s.frames);
+	strbuf_init(&s.pool);
+	if (out_open(&out, r.output) < 0) {
+		report_close(&r);
+		return EXIT_RUNTIME;
+	}
+	if (report_open(&r) < 0) {
+		out_abort(&out);
+		goto done;
+	}
+	s.th = xcalloc((unsigned long)r.m->nthreads + 1, sizeof(*s.th));
+	if (ss_scan(&s) < 0) {
+		out_abort(&out);
+		goto done;
+	}
+	title = report_title(r.m);
+	ss_write(out.fp, &s, title);
+	if (out_close(&out) == 0)
+		ret = EXIT_OK;
+done:
+	if (s.th)
+		for (i = 0; i < r.m->nthreads; i++) {
+			free(s.th[i].t);
+			free(s.th[i].stack);
+			free(s.th[i].keep);
+		}
+	free(s.th);
+	free(s.fkeys);
+	free(s.path);
+	free(title);
+	u64map_release(&s.stack_text);
+	idset_release(&s.fr_set);
+	strbuf_release(&s.frames);
+	strbuf_release(&s.pool);
+	report_close(&r);
+	return ret;
+}
