@@ -323,18 +323,29 @@ struct psf_writer;
 
 struct psf_writer_opts {
 	int zstd_level;          /* 0 = default (PSF_DEFAULT_ZSTD_LEVEL) */
-	uint32_t chunk_bytes;    /* flush when the raw chunk reaches this; 0 = default */
+	uint32_t chunk_bytes;    /* flush when the raw chunk reaches this; 0 = 1 MiB, max 8 MiB */
 	uint64_t chunk_ns;       /* flush when the chunk is older; 0 = 1 s */
-	uint32_t intern_max;     /* entries per intern table before reset; 0 = default */
+	uint32_t intern_max;     /* entries per intern table before reset; 0 = 65536 */
 	int no_compress;         /* 1 = store chunks uncompressed (tests, debugging) */
 };
 #define PSF_DEFAULT_ZSTD_LEVEL 6
 
 /*
  * Write the file header to fd and return a writer in *out (caller owns;
- * free with psf_writer_free()).  fd stays owned by the caller and may be a
- * pipe.  opts may be NULL.  meta->time_unit_ns of 0 means 1000.  The
- * period used to predict tick times is 1e9 / meta->rate_hz.
+ * free with psf_writer_free()); *out is NULL on error.  fd stays owned by
+ * the caller and may be a pipe; it is never seeked except to cut a regular
+ * file back after a failed write (below).  opts may be NULL.
+ * meta->time_unit_ns of 0 means 1000; every time is stored as floor(ns /
+ * time_unit_ns).  The period used to predict tick times is 1e9 /
+ * meta->rate_hz.  An all-zero capture_id is replaced by a random one.
+ * PSF_E_INVAL: unknown header flag, negative pid, a string that is not
+ * UTF-8 or holds a NUL, bad option; PSF_E_LIMIT: a string > 64 KiB.
+ *
+ * Write failures (every function that writes): PSF_E_IO with errno from
+ * write(2).  A regular file is then cut back to the end of the last
+ * complete chunk, so it stays a valid (incomplete) capture, and the writer
+ * refuses everything (PSF_E_IO again) except psf_writer_close(), which
+ * tries to end the file with a chunk holding only the trailer.
  */
 int psf_writer_open(struct psf_writer **out, int fd, const struct psf_meta *meta,
 		    const struct psf_writer_opts *opts);
@@ -386,7 +397,10 @@ int psf_writer_maybe_flush(struct psf_writer *w, uint64_t now_ns);
 
 /*
  * Append the trailer (t->chunks is filled in) and flush.  The writer can
- * only be freed afterwards.  Does not close fd.
+ * only be freed afterwards (PSF_E_INVAL for anything else).  Does not
+ * close fd.  If the write fails (PSF_E_IO), see psf_writer_open(): the
+ * file is cut back and close may be called once more to try a trailer-only
+ * chunk, e.g. with reason PSF_STOP_DISK_FULL.
  */
 int psf_writer_close(struct psf_writer *w, const struct psf_trailer *t);
 
@@ -403,8 +417,12 @@ struct psf_reader;
 
 /*
  * Read and check the header from fd (a file or a pipe; caller keeps fd).
- * On PSF_E_NEWER the major/minor found are available via
- * psf_reader_meta() when *out is set; otherwise *out is NULL on error.
+ * On PSF_E_NEWER *out is still set: psf_reader_meta() gives the major and
+ * minor found (nothing else), psf_reader_next() returns PSF_E_NEWER, and
+ * the caller frees it.  On any other error *out is NULL.  PSF_E_EMPTY: 0
+ * bytes; PSF_E_NOT_CAPTURE: bad magic; PSF_E_TRUNCATED: shorter than its
+ * header; PSF_E_CHECKSUM, PSF_E_CORRUPT: damaged header; PSF_E_UNSUPPORTED:
+ * a header flag this library does not know.
  */
 int psf_reader_open_fd(struct psf_reader **out, int fd);
 
@@ -419,12 +437,19 @@ const struct psf_meta *psf_reader_meta(const struct psf_reader *r);
  * clean end of input, or a negative PSF_E_* code: the record stream stops
  * there, and everything returned before remains valid (a damaged chunk is
  * detected before any of its records are returned).  PSF_E_TRUNCATED at
- * the end means the file is being written or was cut short.  Pointers in
- * *rec are valid until the next call.
+ * the end means the file is being written or was cut short; PSF_E_CHECKSUM
+ * or PSF_E_CORRUPT a damaged chunk; PSF_E_UNSUPPORTED a record type that
+ * needs a newer reader; PSF_E_LIMIT a zstd window above 2^27.  Errors are
+ * sticky: later calls return the same code.  Sample blocks come out as one
+ * PSF_REC_SAMPLE per sample, times in ns.  Unknown ancillary records are
+ * skipped.  Pointers in *rec are valid until the next call.
  */
 int psf_reader_next(struct psf_reader *r, struct psf_record *rec);
 
-/* Index (0-based) of the chunk being read or that failed. */
+/*
+ * Index (0-based) of the chunk being read or that failed; after a clean
+ * end, the number of chunks.
+ */
 uint32_t psf_reader_chunk(const struct psf_reader *r);
 
 /* Byte offset in the input of that chunk's header. */
