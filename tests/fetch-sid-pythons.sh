@@ -94,23 +94,27 @@ report_all() {
 	return $rc
 }
 
-mkdir -p "$C" || die "cannot create '$C'"
-# One fetch at a time (suites and engineers may run this concurrently).
-exec 9>"$C/.lock"
-flock -w 900 9 || die "timed out waiting for another fetch ('$C/.lock')"
-
 if [ "$mode" = check ]; then
 	report_all
 	exit
 fi
-if [ "$mode" = fetch ]; then
-	all_ok=1
-	for v in $REQUIRED; do probe "$v" >/dev/null || all_ok=0; done
-	if [ "$all_ok" = 1 ]; then
-		say "already fetched (use --refresh to update)"
-		report_all
-		exit
-	fi
+required_ok() {
+	local v
+	for v in $REQUIRED; do probe "$v" >/dev/null || return 1; done
+}
+if [ "$mode" = fetch ] && required_ok; then
+	say "already fetched (use --refresh to update)"
+	report_all
+	exit
+fi
+
+mkdir -p "$C" || die "cannot create '$C'"
+# One fetch at a time (suites and engineers may run this concurrently).
+exec 9>"$C/.lock" || die "cannot write '$C/.lock'"
+flock -w 900 9 || die "timed out waiting for another fetch ('$C/.lock')"
+if [ "$mode" = fetch ] && required_ok; then	# done by the other one
+	report_all
+	exit
 fi
 rm -rf "$C"/*.tmp "$C"/*.old	# left by an interrupted run
 
