@@ -214,7 +214,8 @@ int db_open_temp(sqlite3 **out)
 	*out = NULL;
 	if (db_open_common(&db, "", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) < 0)
 		return -1;
-	if (db_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	/* journal_mode OFF would save little and break ROLLBACK of a failed load */
+	if (db_exec(db, "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;"
 			"PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;") < 0 ||
 	    db_create_schema(db) < 0) {
 		sqlite3_close_v2(db);
