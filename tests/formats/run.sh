@@ -9,7 +9,8 @@
 #   env FORMATS_ONLY=REGEX only EXPECT lines whose file matches (debugging)
 #   env FORMATS_CAPTURE=F  the capture to render (default: the largest
 #                          tests/data/analyze/*.pyspy, else one made by
-#                          $BUILD/tests/pyspy-synth -o FILE)
+#                          $BUILD/tests/pyspy-synth -o FILE or by
+#                          $BUILD/bench/gen_capture)
 . "$(dirname "$0")/../lib.sh"
 HERE=$PYSPY_ROOT/tests/formats
 cd "$HERE" || exit 1
@@ -117,12 +118,17 @@ if [ ! -x "$ANALYZE" ]; then
 fi
 capture=${FORMATS_CAPTURE:-$(ls -S "$PYSPY_ROOT"/tests/data/analyze/*.pyspy 2>/dev/null | head -n 1)}
 synth=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
+gen=$PYSPY_ROOT/$BUILD/bench/gen_capture
 if [ -z "$capture" ] && [ -x "$synth" ]; then
 	capture=$T_TMP/synth.pyspy
-	"$synth" -o "$capture" >/dev/null 2>&1 || "$synth" >"$capture" 2>/dev/null || capture=
+	"$synth" -o "$capture" >/dev/null 2>&1 || capture=
+fi
+if [ -z "$capture" ] && [ -x "$gen" ]; then
+	capture=$T_TMP/gen.pyspy
+	"$gen" --samples 6000 --threads 3 --depth 12 --distinct-stacks 20 -o "$capture" >/dev/null 2>&1 || capture=
 fi
 if [ -z "$capture" ] || [ ! -s "$capture" ]; then
-	real_skip "no capture: tests/data/analyze/*.pyspy or $BUILD/tests/pyspy-synth"
+	real_skip "no capture: tests/data/analyze/*.pyspy, $BUILD/tests/pyspy-synth or $BUILD/bench/gen_capture"
 	exit 0
 fi
 echo "capture: ${capture#"$PYSPY_ROOT"/}"
@@ -180,7 +186,10 @@ fi
 # The three reports count the same samples.
 folded_total=$(total_of folded.real.folded 's/^OK [0-9]+ stacks, ([0-9]+) samples.*/\1/p')
 svg_total=$(total_of svg.real.svg 's/^INFO [0-9]+ frames, ([0-9]+) samples.*/\1/p')
-ss_total=$(total_of speedscope.real.speedscope.json 's/^OK [0-9]+ profiles \([0-9]+ sampled\), [0-9]+ frames, ([0-9]+) samples.*/\1/p')
+# (speedscope: sampled profiles only; empty samples are gaps, not samples)
+ss_line=$(total_of speedscope.real.speedscope.json 's/^OK [0-9]+ profiles \([0-9]+ sampled\), [0-9]+ frames, ([0-9]+) samples \(([0-9]+) empty\).*/\1 \2/p')
+ss_total=
+[ -n "$ss_line" ] && ss_total=$(( ${ss_line% *} - ${ss_line#* } ))
 if [ -n "$folded_total" ] && { [ -n "$svg_total" ] || [ -n "$ss_total" ]; }; then
 	if [ "${svg_total:-$folded_total}" = "$folded_total" ] && [ "${ss_total:-$folded_total}" = "$folded_total" ]; then
 		t_ok "formats: collapsed, flamegraph and speedscope count the same samples ($folded_total)"

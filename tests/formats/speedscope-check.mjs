@@ -10,7 +10,8 @@
 //   - startValue <= endValue, activeProfileIndex an index into profiles.
 //
 // usage: node speedscope-check.mjs FILE [--expect-profiles N]
-//   prints "OK <n> profiles (<types>), <m> frames, <s> samples"
+//   prints "OK <n> profiles (<types>), <m> frames, <s> samples (<e> empty),
+//   <v> events" (an empty sample is a gap: time with no stack to show)
 //   exit 0 valid, 1 invalid (errors on stderr), 2 usage/IO
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,7 +55,7 @@ const frames = isObj(doc) && isObj(doc.shared) && Array.isArray(doc.shared.frame
 const nframes = frames.length;
 const profiles = isObj(doc) && Array.isArray(doc.profiles) ? doc.profiles : [];
 const frameOk = (k) => Number.isInteger(k) && k >= 0 && k < nframes;
-let nsamples = 0;
+let nsamples = 0, nempty = 0, nevents = 0;
 const types = {};
 
 profiles.forEach((p, i) => {
@@ -81,6 +82,7 @@ profiles.forEach((p, i) => {
       if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) err(`${at}: weights[${j}] = ${w}: must be a finite number >= 0`);
     });
     nsamples += samples.length;
+    nempty += samples.filter((st) => Array.isArray(st) && st.length === 0).length;
   } else if (p.type === 'evented') {
     const events = Array.isArray(p.events) ? p.events : [];
     const open = [];
@@ -103,7 +105,7 @@ profiles.forEach((p, i) => {
       }
     });
     if (open.length) err(`${at}: ${open.length} frame(s) opened and never closed (innermost ${open[open.length - 1]})`);
-    nsamples += events.length;
+    nevents += events.length;
   }
 });
 if (isObj(doc) && doc.activeProfileIndex !== undefined) {
@@ -117,4 +119,4 @@ for (const e of errors.slice(0, MAX_ERRORS)) console.error(`ERROR: ${e}`);
 if (errors.length > MAX_ERRORS) console.error(`ERROR: ... and ${errors.length - MAX_ERRORS} more`);
 if (errors.length) process.exit(1);
 const t = Object.entries(types).map(([k, v]) => `${v} ${k}`).join(', ');
-console.log(`OK ${profiles.length} profiles (${t}), ${nframes} frames, ${nsamples} samples/events`);
+console.log(`OK ${profiles.length} profiles (${t}), ${nframes} frames, ${nsamples} samples (${nempty} empty), ${nevents} events`);

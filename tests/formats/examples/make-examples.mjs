@@ -92,7 +92,10 @@ function speedscope() {
   const profiles = THREADS.map((t) => {
     const samples = [], weights = [];
     for (const [f, c] of t.stacks) for (let i = 0; i < c; i++) { samples.push(f.map(frameOf)); weights.push(0.01); }
-    return { type: 'sampled', name: `Thread ${t.tid} "${t.name}" (pid 4242)`, unit: 'seconds', startValue: 0, endValue: Number((samples.length * 0.01).toFixed(2)), samples, weights };
+    // The worker was idle for 50 ms at the end: a gap (empty stack).
+    if (t.tid === 1002) { samples.push([]); weights.push(0.05); }
+    const end = weights.reduce((a, w) => a + w, 0);
+    return { type: 'sampled', name: `Thread ${t.tid} "${t.name}" (pid 4242)`, unit: 'seconds', startValue: 0, endValue: Number(end.toFixed(2)), samples, weights };
   });
   return { $schema: SCHEMA, name: 'python3 app.py', exporter: 'pyspy-examples@1', activeProfileIndex: 0, shared: { frames }, profiles };
 }
@@ -111,7 +114,7 @@ function evented() {
 }
 const json = (d) => `${JSON.stringify(d)}\n`;
 put('valid-sampled.speedscope.json', json(speedscope()));
-want('speedscope', 'valid-sampled.speedscope.json', 0, '^OK 2 profiles \\(2 sampled\\), 13 frames, 16 samples', '--expect-profiles 2');
+want('speedscope', 'valid-sampled.speedscope.json', 0, '^OK 2 profiles \\(2 sampled\\), 13 frames, 17 samples \\(1 empty\\), 0 events$', '--expect-profiles 2');
 want('ajv', 'valid-sampled.speedscope.json', 0, 'valid');
 want('load', 'valid-sampled.speedscope.json', 0, '^OK title="python3 app.py - speedscope"$', '--expect-title python3\\ app.py');
 put('valid-evented.speedscope.json', json(evented()));
