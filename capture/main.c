@@ -1,0 +1,664 @@
+/*
+ * pyspy-capture - sample the stacks of a running Python program into a
+ * capture file (docs/pyspy-capture.1.md, docs/capture.md).
+ *
+ *     pyspy-capture [OPTIONS] --pid PID
+ *     pyspy-capture [OPTIONS] -- PROGRAM [ARGS...]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "msg.h"
+#include "proc.h"
+#include "pyspy_format.h"
+#include "python/pyrt.h"
+#include "sampler.h"
+
+#ifndef PYSPY_VERSION
+#define PYSPY_VERSION "0.0.0"
+#endif
+
+#define MAX_RATE 100000u
+
+static volatile sig_atomic_t stop_flag, stop_signo, stop_from_user, child_event;
+
+static void on_stop(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!stop_flag) {
+		stop_signo = sig;
+		/* kill(2) from another process, not the terminal's Ctrl-C (which
+		 * the launched program, in our process group, got too). */
+		stop_from_user = si && (si->si_code == SI_USER || si->si_code == SI_QUEUE);
+	}
+	stop_flag = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	child_event = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	/* Write errors come back as EPIPE / EFBIG instead of killing us. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+static void usage(void)
+{
+	fputs("usage: pyspy-capture [OPTIONS] --pid PID\n"
+	      "       pyspy-capture [OPTIONS] -- PROGRAM [ARGS...]\n"
+	      "\n"
+	      "Sample the Python stacks of a running process (or of PROGRAM, which is\n"
+	      "started with its standard input and output passed through) into a\n"
+	      "compressed capture file for pyspy-analyze.  CPython 2.7 and 3.6 - 3.15.\n"
+	      "\n"
+	      "  -p, --pid PID          attach to process PID (decimal, or hex with 0x)\n"
+	      "  -o, --output FILE      capture file; '-' for standard output\n"
+	      "                         (default: <program-or-pid>-<UTC time>.pyspy)\n"
+	      "  -r, --rate HZ          samples per second (default 100, at most 100000)\n"
+	      "  -d, --duration SECONDS stop after this much wall-clock time\n"
+	      "                         (default: until the program exits or SIGINT/SIGTERM)\n"
+	      "      --blocking         pause the Python threads while their stacks are read\n"
+	      "      --nonblocking      never pause the program (the default)\n"
+	      "      --timer MODE       'fixed' intervals (default) or 'exponential' gaps\n"
+	      "                         (py-spy's Poisson sampling)\n"
+	      "      --print            also print every sample's stacks to standard error\n"
+	      "      --force            write the capture to a terminal anyway\n"
+	      "  -q, --quiet            print nothing but errors\n"
+	      "  -v, --verbose          say more (repeat for debugging detail)\n"
+	      "  -h, --help             show this help and exit\n"
+	      "  -V, --version          show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 success (also when the program exits on its own),\n"
+	      "1 runtime failure, 2 usage error.  See pyspy-capture(1).\n", stdout);
+}
+
+enum {
+	OPT_BLOCKING = 256, OPT_NONBLOCKING, OPT_TIMER, OPT_PRINT, OPT_FORCE,
+};
+
+static const struct option longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "blocking", no_argument, NULL, OPT_BLOCKING },
+	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
+	{ "timer", required_argument, NULL, OPT_TIMER },
+	{ "print", no_argument, NULL, OPT_PRINT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct opts {
+	pid_t pid;
+	const char *output;
+	uint32_t rate;
+	uint64_t duration_ns;
+	int blocking, nonblocking;
+	int exponential;
+	int print;
+	int force;
+	char **argv;             /* PROGRAM [ARGS...] or NULL */
+};
+
+static pid_t parse_pid(const char *s)
+{
+	char *end;
+	long v;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		base = 16;
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
+		usage_error("invalid pid '%s'", s);
+	return (pid_t)v;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->rate = 100;
+	/* '+': stop at the first non-option, so PROGRAM's options stay its own. */
+	while ((c = getopt_long(argc, argv, "+p:o:r:d:qvhV", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'p':
+			o->pid = parse_pid(optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				usage_error("empty output file name");
+			o->output = optarg;
+			break;
+		case 'r': {
+			unsigned long v;
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 || v > MAX_RATE || optarg[0] == '-')
+				usage_error("invalid rate '%s' (1 - %u samples per second)", optarg,
+					    MAX_RATE);
+			o->rate = (uint32_t)v;
+			break;
+		}
+		case 'd': {
+			double v;
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(v > 0) || v > 1e7)
+				usage_error("invalid duration '%s' (seconds, e.g. 10 or 0.5)", optarg);
+			o->duration_ns = (uint64_t)(v * 1e9);
+			if (!o->duration_ns)
+				o->duration_ns = 1;
+			break;
+		}
+		case OPT_BLOCKING:
+			o->blocking = 1;
+			break;
+		case OPT_NONBLOCKING:
+			o->nonblocking = 1;
+			break;
+		case OPT_TIMER:
+			if (strcmp(optarg, "fixed") == 0)
+				o->exponential = 0;
+			else if (strcmp(optarg, "exponential") == 0)
+				o->exponential = 1;
+			else
+				usage_error("invalid timer '%s' (fixed or exponential)", optarg);
+			break;
+		case OPT_PRINT:
+			o->print = 1;
+			break;
+		case OPT_FORCE:
+			o->force = 1;
+			break;
+		case 'q':
+			msg_level = 0;
+			break;
+		case 'v':
+			if (msg_level < 1)
+				msg_level = 1;
+			msg_level++;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			printf("pyspy-capture %s (format %d.%d)\n", PYSPY_VERSION, PSF_FORMAT_MAJOR,
+			       PSF_FORMAT_MINOR);
+			exit(0);
+		default:
+			/* getopt already printed "pyspy-capture: ..." */
+			fputs("Try 'pyspy-capture --help' for more information.\n", stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		o->argv = argv + optind;
+	if (o->blocking && o->nonblocking)
+		usage_error("--blocking and --nonblocking exclude each other");
+	if (o->pid && o->argv)
+		usage_error("give either --pid or a program to run, not both");
+	if (!o->pid && !o->argv)
+		usage_error("no target: give --pid PID or -- PROGRAM [ARGS...]");
+}
+
+/* ---------------------------------------------------------------- output */
+
+struct output {
+	int fd;
+	int created;             /* we created this regular file */
+	char path[4096];
+};
+
+static int open_output(const struct opts *o, struct output *out)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if (o->output && strcmp(o->output, "-") == 0) {
+		if (isatty(1) && !o->force)
+			usage_error("refusing to write a binary capture to a terminal "
+				    "(use -o FILE, redirect, or --force)");
+		out->fd = 1;
+		snprintf(out->path, sizeof(out->path), "<stdout>");
+		return 0;
+	}
+	if (o->output) {
+		struct stat st;
+		int existed = stat(o->output, &st) == 0;
+		snprintf(out->path, sizeof(out->path), "%s", o->output);
+		out->fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (out->fd < 0)
+			return error("cannot create '%s': %s", o->output, strerror(errno));
+		out->created = !existed;
+		if (fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+			fchmod(out->fd, 0600);   /* stacks can reveal what a service does */
+		return 0;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < 100; i++) {
+		char name[64];
+		if (o->argv) {
+			const char *b = strrchr(o->argv[0], '/');
+			b = b ? b + 1 : o->argv[0];
+			snprintf(name, sizeof(name), "%.32s", b);
+		} else {
+			snprintf(name, sizeof(name), "%d", (int)o->pid);
+		}
+		if (i == 0)
+			snprintf(out->path, sizeof(out->path), "%s-%s.pyspy", name, stamp);
+		else
+			snprintf(out->path, sizeof(out->path), "%s-%s-%d.pyspy", name, stamp, i);
+		out->fd = open(out->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (out->fd >= 0) {
+			out->created = 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return error("cannot create '%s': %s", out->path, strerror(errno));
+	}
+	return error("cannot create '%s': %s", out->path, strerror(EEXIST));
+}
+
+/* Undo an output file that never received a capture. */
+static void discard_output(struct output *out)
+{
+	if (out->fd > 2)
+		close(out->fd);
+	if (out->created)
+		unlink(out->path);
+	out->fd = -1;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static const char *perm_hint(void)
+{
+	return geteuid() == 0
+		? "a container needs --cap-add SYS_PTRACE; check seccomp and "
+		  "kernel.yama.ptrace_scope"
+		: "run as root, grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep "
+		  "pyspy-capture), or set kernel.yama.ptrace_scope to 0";
+}
+
+/* Report a discovery failure in one line; exits 1. */
+static void discovery_failed(pid_t pid, enum pyrt_status st, const char *why)
+{
+	switch (st) {
+	case PYRT_E_NOPROC:
+		die("no process with pid %d", (int)pid);
+	case PYRT_E_PERM:
+		die("no permission to read process %d: %s (%s)", (int)pid, why, perm_hint());
+	case PYRT_E_NOTPYTHON:
+		die("%s", why);
+	default:
+		die("cannot profile process %d: %s", (int)pid, why);
+	}
+}
+
+/* ---------------------------------------------------------------- meta */
+
+static char *join_args(char **argv, int argc)
+{
+	size_t n = 1;
+	int i;
+	char *s;
+
+	for (i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	s = malloc(n);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- launch */
+
+/* Wait for the launched child to run an initialised Python. */
+static enum pyrt_status wait_for_python(pid_t pid, struct pyrt *rt, char *why, size_t cap,
+					int *child_done, int *how, int *status)
+{
+	uint64_t t0 = sampler_now(), delay = 1000000, warned = 0;
+	enum pyrt_status st = PYRT_E_NOTPYTHON;
+
+	*child_done = 0;
+	for (;;) {
+		struct timespec ts;
+		int r = launch_reap(pid, 1, how, status);
+		if (r == 1) {
+			*child_done = 1;
+			return st;
+		}
+		st = pyrt_discover(pid, rt, why, cap);
+		if (st == PYRT_OK || st == PYRT_E_PERM || st == PYRT_E_UNSUPPORTED ||
+		    st == PYRT_E_FREETHREADED)
+			return st;
+		if (stop_flag)
+			return st;
+		if (!warned && sampler_now() - t0 > 5000000000ull) {
+			warned = 1;
+			note(2, "still waiting for process %d to start Python (%s)", (int)pid, why);
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)delay;
+		nanosleep(&ts, NULL);
+		/* 1 ms at first (short programs), then up to 20 ms. */
+		if (sampler_now() - t0 > 200000000ull && delay < 20000000)
+			delay *= 2;
+	}
+}
+
+/* End the launched program if it outlives the capture; reap it. */
+static void end_child(pid_t pid, int *how, int *status, int from_user_sig)
+{
+	static const int sigs[3] = { 0, SIGTERM, SIGKILL };
+	int k;
+
+	if (from_user_sig)
+		kill(pid, from_user_sig);
+	for (k = 0; k < 3; k++) {
+		uint64_t t0 = sampler_now();
+		if (sigs[k])
+			kill(pid, sigs[k]);
+		while (sampler_now() - t0 < 2000000000ull) {
+			struct timespec ts = { 0, 10000000 };
+			if (launch_reap(pid, 1, how, status) == 1)
+				return;
+			nanosleep(&ts, NULL);
+		}
+	}
+	launch_reap(pid, 0, how, status);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const char *human_bytes(uint64_t b, char *buf, size_t cap)
+{
+	if (b < 10 * 1024)
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)b);
+	else if (b < 10 * 1024 * 1024)
+		snprintf(buf, cap, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, cap, "%.1f MiB", b / 1048576.0);
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct output out;
+	struct pyrt rt;
+	enum pyrt_status st;
+	char why[1024], cmd[4096] = "", host[256] = "", kern[512] = "";
+	struct utsname un;
+	struct psf_meta meta;
+	struct psf_writer *w = NULL;
+	struct sampler *smp = NULL;
+	struct sampler_opts so;
+	struct sampler_stats ss;
+	struct psf_trailer tr;
+	uint64_t start_mono, end_ns;
+	pid_t pid = 0;
+	int reason, r, werr, werr_errno = 0, ret = 0;
+	int child_how = 0, child_status = 0, child_done = 0;
+	char *options;
+	char sizebuf[32], endbuf[160] = "";
+
+	parse_args(argc, argv, &o);
+	install_signals();
+	memset(&rt, 0, sizeof(rt));
+
+	if (o.argv) {
+		/* Launch: the output first, so a bad path fails before running. */
+		if (open_output(&o, &out) < 0)
+			return 1;
+		r = launch_start(o.argv, &pid);
+		if (r < 0) {
+			discard_output(&out);
+			die("cannot run '%s': %s", o.argv[0], strerror(-r));
+		}
+		note(2, "started '%s' as pid %d", o.argv[0], (int)pid);
+		st = wait_for_python(pid, &rt, why, sizeof(why), &child_done, &child_how,
+				     &child_status);
+		if (st != PYRT_OK) {
+			discard_output(&out);
+			if (child_done) {
+				if (child_how == PSF_END_SIGNALED)
+					die("'%s' (pid %d) was killed by signal %d before Python started",
+					    o.argv[0], (int)pid, child_status);
+				die("'%s' (pid %d) exited with status %d without running Python",
+				    o.argv[0], (int)pid, child_status);
+			}
+			if (stop_flag) {
+				end_child(pid, &child_how, &child_status,
+					  stop_from_user ? stop_signo : 0);
+				die("interrupted before Python started in '%s'", o.argv[0]);
+			}
+			error("cannot profile '%s' (pid %d): %s", o.argv[0], (int)pid, why);
+			/* We started it: let it finish rather than kill it. */
+			launch_reap(pid, 0, &child_how, &child_status);
+			return 1;
+		}
+	} else {
+		int tries = 0;
+		pid = o.pid;
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			die("no process with pid %d", (int)pid);
+		for (;;) {
+			struct timespec ts = { 0, 50000000 };
+			st = pyrt_discover(pid, &rt, why, sizeof(why));
+			/* A process that is starting up gets two seconds. */
+			if (st != PYRT_E_NOTREADY || ++tries > 40 || stop_flag)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		if (st != PYRT_OK)
+			discovery_failed(pid, st, why);
+		if (open_output(&o, &out) < 0)
+			return 1;
+	}
+	note(2, "pid %d: Python %s in '%s' (version from %s, interpreter via %s)", (int)pid,
+	     rt.version, rt.binary, rt.version_from, rt.found_by);
+
+	start_mono = sampler_now();
+	proc_cmdline(pid, cmd, sizeof(cmd));
+	gethostname(host, sizeof(host) - 1);
+	if (uname(&un) == 0)
+		snprintf(kern, sizeof(kern), "%s %s %s %s", un.sysname, un.release, un.version,
+			 un.machine);
+	options = join_args(argv, argc);
+	memset(&meta, 0, sizeof(meta));
+	meta.flags = o.blocking ? PSF_HF_BLOCKING : 0;
+	meta.hostname = host[0] ? host : NULL;
+	meta.kernel = kern[0] ? kern : NULL;
+	meta.tool_version = "pyspy-capture " PYSPY_VERSION;
+	meta.start_wall_ns = wall_ns();
+	meta.start_mono_ns = start_mono;
+	meta.rate_hz = o.rate;
+	{
+		/* About 1 % of the period, within [1 us, 1 ms] (docs/format.md 3.2). */
+		uint64_t u = 1000000000ull / o.rate / 100;
+		meta.time_unit_ns = (uint32_t)(u < 1000 ? 1000 : u > 1000000 ? 1000000 : u);
+	}
+	meta.pid = pid;
+	meta.cmdline = cmd[0] ? cmd : NULL;
+	meta.python_version = rt.version;
+	meta.python_exe = rt.binary;
+	meta.options = options;
+	r = psf_writer_open(&w, out.fd, &meta, NULL);
+	free(options);
+	if (r < 0) {
+		int e = errno;
+		discard_output(&out);
+		if (o.argv)
+			end_child(pid, &child_how, &child_status, 0);
+		die("cannot write '%s': %s", out.path, r == PSF_E_IO ? strerror(e) : psf_strerror(r));
+	}
+	memset(&so, 0, sizeof(so));
+	so.rate_hz = o.rate;
+	so.duration_ns = o.duration_ns;
+	so.blocking = o.blocking;
+	so.exponential = o.exponential;
+	so.print = o.print ? stderr : NULL;
+	if (sampler_new(&smp, w, &so, start_mono) < 0 ||
+	    (r = sampler_add(smp, pid, &rt, o.argv != NULL)) < 0)
+		die("cannot start sampling: %s", strerror(ENOMEM));
+
+	reason = sampler_run(smp, &stop_flag, &child_event);
+
+	/* The launched program: its exit status ends up in the trailer. */
+	if (o.argv) {
+		size_t i;
+		int reaped = 0;
+		for (i = 0; i < sampler_ntargets(smp); i++) {
+			struct target *t = sampler_target(smp, i);
+			if (t->pid == pid && t->reaped) {
+				child_how = t->end_how;
+				child_status = t->end_status;
+				reaped = 1;
+			}
+		}
+		if (!reaped) {
+			if (reason == PSF_STOP_EXITED || reason == PSF_STOP_EXEC) {
+				launch_reap(pid, 0, &child_how, &child_status);
+			} else {
+				end_child(pid, &child_how, &child_status,
+					  reason == PSF_STOP_SIGNAL && stop_from_user ? stop_signo : 0);
+			}
+			for (i = 0; i < sampler_ntargets(smp); i++) {
+				struct target *t = sampler_target(smp, i);
+				if (t->pid == pid && !t->finished) {
+					t->state = TARGET_EXITED;
+					t->end_how = (uint8_t)child_how;
+					t->end_status = child_status;
+				}
+			}
+		}
+	}
+	end_ns = sampler_now() - start_mono;
+	werr = sampler_write_error(smp, &werr_errno);
+	if (!werr) {
+		r = sampler_finish(smp, end_ns);
+		if (r < 0) {
+			werr = r;
+			werr_errno = errno;
+			reason = PSF_STOP_DISK_FULL;
+		}
+	}
+	sampler_stats(smp, &ss);
+	memset(&tr, 0, sizeof(tr));
+	tr.end_ns = end_ns;
+	tr.samples = ss.samples;
+	tr.ticks = ss.ticks;
+	tr.missed = ss.missed;
+	tr.errors = ss.errors;
+	tr.partial = ss.partial;
+	tr.reason = (uint8_t)reason;
+	if (o.argv)
+		tr.exit_status = child_how == PSF_END_SIGNALED ? -child_status : child_status;
+	r = psf_writer_close(w, &tr);
+	if (r < 0 && !werr) {
+		werr = r;
+		werr_errno = errno;
+	}
+
+	/* One summary line. */
+	switch (reason) {
+	case PSF_STOP_DURATION: snprintf(endbuf, sizeof(endbuf), "duration reached"); break;
+	case PSF_STOP_SIGNAL:
+		snprintf(endbuf, sizeof(endbuf), "stopped by %s",
+			 stop_signo == SIGINT ? "SIGINT" : stop_signo == SIGTERM ? "SIGTERM" : "a signal");
+		break;
+	case PSF_STOP_EXEC: snprintf(endbuf, sizeof(endbuf), "pid %d exec'd a non-Python program", (int)pid); break;
+	case PSF_STOP_ERROR: snprintf(endbuf, sizeof(endbuf), "pid %d could not be read any more", (int)pid); break;
+	case PSF_STOP_EXITED: snprintf(endbuf, sizeof(endbuf), "pid %d exited", (int)pid); break;
+	default: break;
+	}
+	if (o.argv && (child_how == PSF_END_EXITED || child_how == PSF_END_SIGNALED)) {
+		size_t l = strlen(endbuf);
+		if (child_how == PSF_END_EXITED)
+			snprintf(endbuf + l, sizeof(endbuf) - l, "%s'%s' exited with status %d",
+				 l ? "; " : "", o.argv[0], child_status);
+		else
+			snprintf(endbuf + l, sizeof(endbuf) - l, "%s'%s' was killed by signal %d",
+				 l ? "; " : "", o.argv[0], child_status);
+	}
+	human_bytes(psf_writer_bytes(w), sizebuf, sizeof(sizebuf));
+	if (werr) {
+		error("writing '%s' failed: %s; capture stopped after %.1f s, the file keeps the "
+		      "%llu samples written before", out.path,
+		      werr == PSF_E_IO ? strerror(werr_errno) : psf_strerror(werr), end_ns / 1e9,
+		      (unsigned long long)ss.samples);
+		ret = 1;
+	} else if (reason == PSF_STOP_ERROR) {
+		error("captured %llu samples in %.1f s to '%s' (%s), then %s",
+		      (unsigned long long)ss.samples, end_ns / 1e9, out.path, sizebuf, endbuf);
+		ret = 1;
+	} else if (msg_level >= 1) {
+		fprintf(stderr, MSG_PREFIX "captured %llu samples (%llu errors) in %.1f s to '%s' "
+			"(%s); %s\n", (unsigned long long)ss.samples, (unsigned long long)ss.errors,
+			end_ns / 1e9, out.path, sizebuf, endbuf);
+	}
+	psf_writer_free(w);
+	sampler_free(smp);
+	if (out.fd > 2)
+		close(out.fd);
+	return ret;
+}

@@ -1,0 +1,472 @@
+/*
+ * mem.c - remote memory reads (see mem.h).
+ */
+#include "mem.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+/* Merge BODY ranges whose gap is at most this many bytes. */
+#define MEM_GAP 2048
+/* Never merge a range beyond this size (keeps a fault from losing much). */
+#define MEM_MERGE_MAX (256u << 10)
+/* Bounds per tick. */
+#define MEM_MAX_HINTS 16384
+#define MEM_PREFETCH_CAP (2u << 20)
+#define MEM_MAX_IOV 1024
+#define MEM_ARENA_BLOCK (64u << 10)
+#define MEM_ARENA_CAP (8u << 20)
+#define MEM_MAX_FAULTS 32
+
+int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len };
+	struct iovec r = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EFAULT;
+	return 0;
+}
+
+int mem_read_u64(pid_t pid, uint64_t addr, uint64_t *v)
+{
+	return mem_read(pid, addr, v, sizeof(*v));
+}
+
+struct hint {
+	uint64_t addr;
+	uint32_t len;
+	uint8_t cls;
+};
+
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t off;            /* into buf */
+	uint8_t ok;
+};
+
+struct miss {
+	uint64_t addr;
+	uint32_t len;
+	const unsigned char *p;
+};
+
+struct block {
+	struct block *next;
+	size_t cap, used;
+	unsigned char data[];
+};
+
+struct mem_view {
+	pid_t pid;
+	struct hint *hints, *prev;
+	size_t nhints, nprev, caphints, capprev;
+	struct seg *segs;
+	size_t capsegs, nhead, nbody, ntail;
+	unsigned char *buf;
+	size_t bufcap;
+	struct iovec *riov;
+	struct miss *missv;
+	size_t nmiss, capmiss;
+	struct block *blocks, *cur;
+	size_t arena_total;
+	unsigned misses;
+	struct mem_view_stats st;
+};
+
+struct mem_view *mem_view_new(pid_t pid)
+{
+	struct mem_view *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->pid = pid;
+	v->riov = malloc(MEM_MAX_IOV * sizeof(*v->riov));
+	if (!v->riov) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void mem_view_free(struct mem_view *v)
+{
+	struct block *b, *n;
+
+	if (!v)
+		return;
+	for (b = v->blocks; b; b = n) {
+		n = b->next;
+		free(b);
+	}
+	free(v->hints);
+	free(v->prev);
+	free(v->segs);
+	free(v->buf);
+	free(v->riov);
+	free(v->missv);
+	free(v);
+}
+
+void mem_view_reset(struct mem_view *v)
+{
+	v->nhints = 0;
+	v->nprev = 0;
+	v->nhead = v->nbody = v->ntail = 0;
+	v->nmiss = 0;
+}
+
+void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
+{
+	if (cls == MEM_NOHINT || len == 0 || len > MEM_MERGE_MAX)
+		return;
+	if (v->nhints == v->caphints) {
+		size_t nc = v->caphints ? v->caphints * 2 : 256;
+		struct hint *nh;
+		if (nc > MEM_MAX_HINTS)
+			return;
+		nh = realloc(v->hints, nc * sizeof(*nh));
+		if (!nh)
+			return;
+		v->hints = nh;
+		v->caphints = nc;
+	}
+	v->hints[v->nhints].addr = addr;
+	v->hints[v->nhints].len = (uint32_t)len;
+	v->hints[v->nhints].cls = (uint8_t)cls;
+	v->nhints++;
+}
+
+static int hint_cmp(const void *a, const void *b)
+{
+	const struct hint *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->len < y->len ? 1 : (x->len > y->len ? -1 : 0);
+}
+
+static int ensure_segs(struct mem_view *v, size_t n)
+{
+	struct seg *ns;
+	size_t nc;
+
+	if (n <= v->capsegs)
+		return 0;
+	nc = v->capsegs ? v->capsegs : 64;
+	while (nc < n)
+		nc *= 2;
+	ns = realloc(v->segs, nc * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	v->segs = ns;
+	v->capsegs = nc;
+	return 0;
+}
+
+static void arena_reset(struct mem_view *v)
+{
+	struct block *b;
+
+	for (b = v->blocks; b; b = b->next)
+		b->used = 0;
+	v->cur = v->blocks;
+	v->nmiss = 0;
+	v->misses = 0;
+}
+
+static unsigned char *arena_alloc(struct mem_view *v, size_t len)
+{
+	struct block *b;
+	size_t need = (len + 15) & ~(size_t)15;
+
+	for (b = v->cur; b; b = b->next) {
+		if (b->cap - b->used >= need) {
+			unsigned char *p = b->data + b->used;
+			b->used += need;
+			v->cur = b;
+			return p;
+		}
+	}
+	/* New block appended at the end of the list. */
+	{
+		size_t cap = need > MEM_ARENA_BLOCK ? need : MEM_ARENA_BLOCK;
+		struct block **tail = &v->blocks;
+		if (v->arena_total + cap > MEM_ARENA_CAP)
+			return NULL;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = NULL;
+		b->cap = cap;
+		b->used = need;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = b;
+		v->cur = b;
+		v->arena_total += cap;
+		return b->data;
+	}
+}
+
+/* Read segs[from..to) into buf with as few system calls as possible. */
+static int read_segs(struct mem_view *v, size_t from, size_t to)
+{
+	size_t i = from, faults = 0;
+
+	while (i < to) {
+		size_t n = to - i, k, total = 0;
+		struct iovec l;
+		ssize_t r;
+
+		if (n > MEM_MAX_IOV)
+			n = MEM_MAX_IOV;
+		for (k = 0; k < n; k++) {
+			v->riov[k].iov_base = (void *)(uintptr_t)v->segs[i + k].addr;
+			v->riov[k].iov_len = v->segs[i + k].len;
+			total += v->segs[i + k].len;
+		}
+		l.iov_base = v->buf + v->segs[i].off;
+		l.iov_len = total;
+		r = process_vm_readv(v->pid, &l, 1, v->riov, n, 0);
+		v->st.syscalls++;
+		v->st.iovecs += n;
+		if (r < 0) {
+			int e = errno;
+			if (e != EFAULT)
+				return -e;
+			r = 0;
+		}
+		/* Mark complete segments; the first incomplete one failed. */
+		for (k = 0; k < n; k++) {
+			size_t len = v->segs[i + k].len;
+			if ((size_t)r >= len) {
+				v->segs[i + k].ok = 1;
+				r -= (ssize_t)len;
+			} else {
+				break;
+			}
+		}
+		if (k == n) {
+			i += n;
+			continue;
+		}
+		v->segs[i + k].ok = 0;
+		v->st.faults++;
+		i += k + 1;
+		if (++faults >= MEM_MAX_FAULTS)
+			break;   /* leave the rest unread (ok = 0) */
+	}
+	return 0;
+}
+
+int mem_view_begin(struct mem_view *v)
+{
+	struct hint *h;
+	size_t i, n, nseg = 0, bytes = 0, c;
+	int r;
+
+	/* This tick's hints become the prefetch list. */
+	h = v->prev;
+	v->prev = v->hints;
+	v->hints = h;
+	c = v->capprev;
+	v->capprev = v->caphints;
+	v->caphints = c;
+	v->nprev = v->nhints;
+	v->nhints = 0;
+	arena_reset(v);
+	v->nhead = v->nbody = v->ntail = 0;
+	n = v->nprev;
+	if (n == 0)
+		return 0;
+	qsort(v->prev, n, sizeof(*v->prev), hint_cmp);
+	if ((r = ensure_segs(v, n)) < 0)
+		return r;
+	/* Classes come out in order HEAD(1)... no: BODY(0), HEAD(1), TAIL(2). */
+	for (c = 0; c < 3; c++) {
+		static const uint8_t order[3] = { MEM_HEAD, MEM_BODY, MEM_TAIL };
+		uint8_t cls = order[c];
+		size_t start = nseg;
+		for (i = 0; i < n; i++) {
+			const struct hint *x = &v->prev[i];
+			struct seg *s;
+			if (x->cls != cls)
+				continue;
+			if (bytes + x->len > MEM_PREFETCH_CAP)
+				break;
+			s = nseg > start ? &v->segs[nseg - 1] : NULL;
+			if (s && cls == MEM_BODY && x->addr <= s->addr + s->len + MEM_GAP &&
+			    x->addr + x->len - s->addr <= MEM_MERGE_MAX) {
+				uint64_t end = x->addr + x->len;
+				if (end > s->addr + s->len) {
+					bytes += end - (s->addr + s->len);
+					s->len = (uint32_t)(end - s->addr);
+				}
+				continue;
+			}
+			if (s && x->addr >= s->addr && x->addr + x->len <= s->addr + s->len)
+				continue;   /* duplicate HEAD/TAIL range */
+			s = &v->segs[nseg++];
+			s->addr = x->addr;
+			s->len = x->len;
+			s->ok = 0;
+			bytes += x->len;
+		}
+		if (cls == MEM_HEAD)
+			v->nhead = nseg - start;
+		else if (cls == MEM_BODY)
+			v->nbody = nseg - start;
+		else
+			v->ntail = nseg - start;
+	}
+	/* Lay the segments out in the buffer. */
+	bytes = 0;
+	for (i = 0; i < nseg; i++) {
+		v->segs[i].off = (uint32_t)bytes;
+		bytes += v->segs[i].len;
+	}
+	if (bytes > v->bufcap) {
+		unsigned char *nb = realloc(v->buf, bytes);
+		if (!nb)
+			return -ENOMEM;
+		v->buf = nb;
+		v->bufcap = bytes;
+	}
+	v->st.bytes += bytes;
+	return read_segs(v, 0, nseg);
+}
+
+/* Segment in [lo, hi) (sorted, non-overlapping) containing the range. */
+static const struct seg *find_seg(const struct seg *s, size_t lo, size_t hi,
+				  uint64_t addr, size_t len)
+{
+	size_t a = lo, b = hi;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (s[m].addr <= addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a == lo)
+		return NULL;
+	s = &s[a - 1];
+	if (addr + len <= s->addr + s->len && s->ok)
+		return s;
+	return NULL;
+}
+
+static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *err);
+
+const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
+			 enum mem_class cls, int *err)
+{
+	const struct seg *s;
+	size_t i;
+
+	*err = 0;
+	if (len == 0 || len > MEM_ARENA_CAP) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (cls != MEM_TAIL)
+		mem_view_hint(v, addr, len, cls);
+	s = find_seg(v->segs, 0, v->nhead, addr, len);
+	if (!s)
+		s = find_seg(v->segs, v->nhead, v->nhead + v->nbody, addr, len);
+	if (s)
+		return v->buf + s->off + (addr - s->addr);
+	for (i = v->nmiss; i > 0; i--) {
+		const struct miss *m = &v->missv[i - 1];
+		if (addr >= m->addr && addr + len <= m->addr + m->len)
+			return m->p + (addr - m->addr);
+	}
+	return read_now(v, addr, len, err);
+}
+
+const void *mem_view_get_fresh(struct mem_view *v, uint64_t addr, size_t len,
+			       enum mem_class cls, int *err)
+{
+	*err = 0;
+	if (len == 0 || len > MEM_ARENA_CAP) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (cls != MEM_TAIL)
+		mem_view_hint(v, addr, len, cls);
+	return read_now(v, addr, len, err);
+}
+
+static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *err)
+{
+	unsigned char *p;
+	int r;
+
+	p = arena_alloc(v, len);
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	v->misses++;
+	v->st.misses++;
+	v->st.syscalls++;
+	v->st.iovecs++;
+	v->st.bytes += len;
+	r = mem_read(v->pid, addr, p, len);
+	if (r < 0) {
+		v->st.faults++;
+		*err = r;
+		return NULL;
+	}
+	if (v->nmiss == v->capmiss && v->capmiss < 4096) {
+		size_t nc = v->capmiss ? v->capmiss * 2 : 64;
+		struct miss *nm = realloc(v->missv, nc * sizeof(*nm));
+		if (nm) {
+			v->missv = nm;
+			v->capmiss = nc;
+		}
+	}
+	if (v->nmiss < v->capmiss) {
+		v->missv[v->nmiss].addr = addr;
+		v->missv[v->nmiss].len = (uint32_t)len;
+		v->missv[v->nmiss].p = p;
+		v->nmiss++;
+	}
+	return p;
+}
+
+const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
+{
+	size_t lo = v->nhead + v->nbody, i;
+
+	mem_view_hint(v, addr, len, MEM_TAIL);
+	for (i = lo; i < lo + v->ntail; i++) {
+		const struct seg *s = &v->segs[i];
+		if (s->ok && addr >= s->addr && addr + len <= s->addr + s->len)
+			return v->buf + s->off + (addr - s->addr);
+	}
+	return NULL;
+}
+
+unsigned mem_view_misses(const struct mem_view *v)
+{
+	return v->misses;
+}
+
+void mem_view_stats(const struct mem_view *v, struct mem_view_stats *st)
+{
+	*st = v->st;
+}

@@ -1,0 +1,99 @@
+/*
+ * mem.h - reading another process's memory with process_vm_readv(2).
+ *
+ * pyspy never writes to a target: there is no write function here.
+ *
+ * Two layers:
+ *  - mem_read(): one range, one system call.
+ *  - struct mem_view: the per-tick read cache of one target.  Each range a
+ *    walker asks for during tick N is remembered as a hint; at the start of
+ *    tick N+1 mem_view_begin() reads all hinted ranges again in a single
+ *    process_vm_readv, merging neighbouring ranges (each remote iovec costs
+ *    about as much as copying 3 KiB, so small gaps are cheaper to copy than
+ *    to skip).  A steady workload is then sampled with one system call per
+ *    tick.  Ranges not prefetched are read on demand ("misses").
+ *
+ * Ordering classes let a walker detect torn reads: MEM_HEAD ranges are read
+ * first, MEM_TAIL ranges last, in the same system call as the MEM_BODY
+ * ranges in between.  Reading a thread's current-frame pointer as HEAD and
+ * again as TAIL brackets the copy of its frames.
+ *
+ * Errors are negative errno values: -EFAULT (range not mapped), -ESRCH (the
+ * process is gone), -EPERM (no ptrace rights), -ENOMEM.
+ */
+#ifndef PYSPY_CAPTURE_MEM_H
+#define PYSPY_CAPTURE_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Read len bytes at remote addr into buf.  0 or -errno (partial = -EFAULT). */
+int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* Convenience: read a little-endian u64 / u32. */
+int mem_read_u64(pid_t pid, uint64_t addr, uint64_t *v);
+
+enum mem_class {
+	MEM_BODY = 0,     /* ordinary range, merged with neighbours */
+	MEM_HEAD = 1,     /* read before every BODY range */
+	MEM_TAIL = 2,     /* read after every BODY range; only mem_view_tail() sees it */
+	MEM_NOHINT = 3,   /* read now if not cached, do not prefetch next tick */
+};
+
+struct mem_view;
+
+/* New view of pid; NULL on ENOMEM.  Free with mem_view_free(). */
+struct mem_view *mem_view_new(pid_t pid);
+
+/* Accepts NULL. */
+void mem_view_free(struct mem_view *v);
+
+/*
+ * Start a tick: forget the previous tick's data and prefetch its hints.
+ * Returns 0, or -ESRCH / -EPERM when the process cannot be read at all.
+ * Pointers returned earlier become invalid.
+ */
+int mem_view_begin(struct mem_view *v);
+
+/*
+ * len bytes at addr, from the prefetch if it holds them, else read now.
+ * Returns a pointer valid until the next mem_view_begin(), or NULL with
+ * *err set.  The range becomes a hint of class cls for the next tick.
+ */
+const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
+			 enum mem_class cls, int *err);
+
+/*
+ * Like mem_view_get() but always reads now (a fresh copy, counted as a
+ * miss), for re-reading after a torn walk.
+ */
+const void *mem_view_get_fresh(struct mem_view *v, uint64_t addr, size_t len,
+			       enum mem_class cls, int *err);
+
+/*
+ * The MEM_TAIL copy of a range prefetched this tick, or NULL if there is
+ * none.  Hints it again for the next tick.
+ */
+const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len);
+
+/* Remember a range for the next tick without reading it now. */
+void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls);
+
+/* Forget all hints (e.g. after the target exec'd). */
+void mem_view_reset(struct mem_view *v);
+
+/* Direct reads (misses) since mem_view_begin(). */
+unsigned mem_view_misses(const struct mem_view *v);
+
+/* Statistics since creation. */
+struct mem_view_stats {
+	uint64_t syscalls;       /* process_vm_readv calls */
+	uint64_t iovecs;         /* remote iovecs submitted */
+	uint64_t bytes;          /* bytes requested */
+	uint64_t misses;         /* on-demand reads */
+	uint64_t faults;         /* ranges that could not be read */
+};
+void mem_view_stats(const struct mem_view *v, struct mem_view_stats *st);
+
+#endif /* PYSPY_CAPTURE_MEM_H */

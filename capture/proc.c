@@ -1,0 +1,454 @@
+/*
+ * proc.c - /proc parsing (see proc.h).
+ */
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+long proc_read_file(const char *path, char *buf, size_t cap)
+{
+	int fd;
+	size_t got = 0;
+
+	if (cap == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got + 1 < cap) {
+		ssize_t r = read(fd, buf + got, cap - 1 - got);
+		if (r < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			close(fd);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = 0;
+	return (long)got;
+}
+
+/* Read a /proc file of unknown size into a malloc'ed buffer. */
+static long read_all(const char *path, char **out)
+{
+	int fd;
+	size_t cap = 16384, got = 0;
+	char *buf;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+		if (got + 1 >= cap) {
+			char *nb;
+			if (cap >= (64u << 20)) {
+				break;  /* absurdly large; keep what we have */
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + got, cap - 1 - got);
+		if (r < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = 0;
+	*out = buf;
+	return (long)got;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse a hex number at *p, advance; -1 if no digit. */
+static int parse_hex(char **p, uint64_t *v)
+{
+	char *s = *p;
+	uint64_t x = 0;
+	int d, any = 0;
+
+	while ((d = hexval((unsigned char)*s)) >= 0) {
+		x = (x << 4) | (uint64_t)d;
+		s++;
+		any = 1;
+	}
+	if (!any)
+		return -1;
+	*p = s;
+	*v = x;
+	return 0;
+}
+
+static int parse_map_line(char *line, struct proc_map *m)
+{
+	char *p = line;
+	uint64_t v;
+	size_t len;
+	static const char suffix[] = " (deleted)";
+
+	memset(m, 0, sizeof(*m));
+	if (parse_hex(&p, &m->start) || *p++ != '-' || parse_hex(&p, &m->end) || *p++ != ' ')
+		return -1;
+	if (strlen(p) < 5 || p[4] != ' ')
+		return -1;
+	memcpy(m->perms, p, 4);
+	m->perms[4] = 0;
+	p += 5;
+	if (parse_hex(&p, &m->offset) || *p++ != ' ')
+		return -1;
+	if (parse_hex(&p, &v) || *p++ != ':')
+		return -1;
+	m->dev_major = (unsigned)v;
+	if (parse_hex(&p, &v) || *p++ != ' ')
+		return -1;
+	m->dev_minor = (unsigned)v;
+	m->inode = strtoull(p, &p, 10);
+	while (*p == ' ')
+		p++;
+	m->path = p;
+	len = strlen(p);
+	if (len >= sizeof(suffix) - 1 && strcmp(p + len - (sizeof(suffix) - 1), suffix) == 0) {
+		p[len - (sizeof(suffix) - 1)] = 0;
+		m->deleted = 1;
+	}
+	return 0;
+}
+
+int proc_maps_parse(char *buf, struct proc_maps *m)
+{
+	size_t cap = 64, n = 0;
+	char *line = buf, *nl;
+	struct proc_map *v = malloc(cap * sizeof(*v));
+
+	memset(m, 0, sizeof(*m));
+	if (!v) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (*line) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (n == cap) {
+			struct proc_map *nv = realloc(v, cap * 2 * sizeof(*v));
+			if (!nv) {
+				free(v);
+				free(buf);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap *= 2;
+		}
+		if (parse_map_line(line, &v[n]) == 0)
+			n++;
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	m->v = v;
+	m->n = n;
+	m->buf = buf;
+	return 0;
+}
+
+int proc_maps_read(pid_t pid, struct proc_maps *m)
+{
+	char path[64], *buf;
+	long r;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	r = read_all(path, &buf);
+	if (r < 0)
+		return (int)r;
+	return proc_maps_parse(buf, m);
+}
+
+void proc_maps_release(struct proc_maps *m)
+{
+	if (!m)
+		return;
+	free(m->v);
+	free(m->buf);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < m->v[mid].start)
+			hi = mid;
+		else if (addr >= m->v[mid].end)
+			lo = mid + 1;
+		else
+			return &m->v[mid];
+	}
+	return NULL;
+}
+
+static const char *last_paren(const char *buf, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0) {
+		i--;
+		if (buf[i] == ')')
+			return buf + i;
+	}
+	return NULL;
+}
+
+char proc_stat_state(const char *buf, size_t len)
+{
+	const char *rp = last_paren(buf, len);
+
+	if (!rp || (size_t)(rp - buf) + 2 >= len || rp[1] != ' ')
+		return 0;
+	return rp[2];
+}
+
+int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st)
+{
+	const char *lp, *rp, *p, *end = buf + len;
+	size_t clen;
+	int field;
+	unsigned long long v;
+
+	memset(st, 0, sizeof(*st));
+	lp = memchr(buf, '(', len);
+	rp = last_paren(buf, len);
+	if (!lp || !rp || rp < lp || rp + 2 >= end || rp[1] != ' ')
+		return -EINVAL;
+	clen = (size_t)(rp - lp - 1);
+	if (clen >= sizeof(st->comm))
+		clen = sizeof(st->comm) - 1;
+	memcpy(st->comm, lp + 1, clen);
+	st->comm[clen] = 0;
+	st->state = rp[2];
+	/* Field 3 is the state; walk the space-separated fields after it. */
+	p = rp + 3;
+	for (field = 4; p < end && field <= 22; field++) {
+		char num[32];
+		size_t n = 0;
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ' && *p != '\n' && n < sizeof(num) - 1)
+			num[n++] = *p++;
+		num[n] = 0;
+		if (n == 0)
+			break;
+		v = strtoull(num, NULL, 10);
+		switch (field) {
+		case 4: st->ppid = (pid_t)strtol(num, NULL, 10); break;
+		case 14: st->utime = v; break;
+		case 15: st->stime = v; break;
+		case 22: st->starttime = v; break;
+		default: break;
+		}
+	}
+	return 0;
+}
+
+int proc_stat_read(pid_t pid, pid_t tid, struct proc_stat *st)
+{
+	char path[64], buf[1024];
+	long r;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = proc_read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return (int)r;
+	return proc_stat_parse(buf, (size_t)r, st);
+}
+
+int proc_stat_open(pid_t pid, pid_t tid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+char proc_stat_fd_state(int fd)
+{
+	char buf[512];
+	ssize_t r;
+
+	if (fd < 0)
+		return 0;
+	r = pread(fd, buf, sizeof(buf), 0);
+	if (r <= 0)
+		return 0;
+	return proc_stat_state(buf, (size_t)r);
+}
+
+long proc_cmdline(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	long r, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	r = proc_read_file(path, buf, cap);
+	if (r < 0)
+		return r;
+	while (r > 0 && buf[r - 1] == 0)
+		r--;
+	for (i = 0; i < r; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+	buf[r] = 0;
+	return r;
+}
+
+long proc_tasks(pid_t pid, pid_t *tids, size_t cap)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (n < cap)
+			tids[n] = (pid_t)atoi(e->d_name);
+		n++;
+	}
+	closedir(d);
+	return (long)(n < cap ? n : cap);
+}
+
+long proc_exe(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	r = readlink(path, buf, cap - 1);
+	if (r < 0)
+		return -errno;
+	buf[r] = 0;
+	return (long)r;
+}
+
+long proc_comm(pid_t pid, pid_t tid, char *buf, size_t cap)
+{
+	char path[64];
+	long r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	r = proc_read_file(path, buf, cap);
+	if (r < 0)
+		return r;
+	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == 0))
+		buf[--r] = 0;
+	return r;
+}
+
+long proc_uid(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	long r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	r = proc_read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	p = strstr(buf, "\nUid:");
+	if (!p)
+		return -EINVAL;
+	return strtol(p + 5, NULL, 10);
+}
+
+int proc_exists(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) == 0;
+}
+
+long proc_children(pid_t pid, pid_t *out, size_t cap)
+{
+	pid_t tids[256];
+	long nt = proc_tasks(pid, tids, 256), i;
+	size_t n = 0;
+
+	if (nt < 0)
+		return nt;
+	for (i = 0; i < nt; i++) {
+		char path[96], buf[4096], *p;
+		long r;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tids[i]);
+		r = proc_read_file(path, buf, sizeof(buf));
+		if (r <= 0)
+			continue;
+		p = buf;
+		while (*p) {
+			char *e;
+			long c = strtol(p, &e, 10);
+			if (e == p)
+				break;
+			if (n < cap)
+				out[n++] = (pid_t)c;
+			p = e;
+			while (*p == ' ' || *p == '\n')
+				p++;
+		}
+	}
+	return (long)n;
+}

@@ -1,0 +1,102 @@
+/*
+ * proc.h - reading /proc: memory maps, thread lists, per-thread state,
+ * command lines.  Functions return 0 (or a count) on success and -errno on
+ * failure; they never print.
+ */
+#ifndef PYSPY_CAPTURE_PROC_H
+#define PYSPY_CAPTURE_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One line of /proc/PID/maps. */
+struct proc_map {
+	uint64_t start, end;     /* [start, end) */
+	uint64_t offset;         /* file offset of start */
+	uint64_t inode;
+	unsigned dev_major, dev_minor;
+	char perms[5];           /* "r-xp" */
+	const char *path;        /* borrowed from the owning proc_maps; "" if anonymous */
+	int deleted;             /* the path had a " (deleted)" suffix (removed) */
+};
+
+struct proc_maps {
+	struct proc_map *v;      /* sorted by start, as the kernel lists them */
+	size_t n;
+	char *buf;               /* owns the text the paths point into */
+};
+
+/* Read and parse /proc/PID/maps into *m (release with proc_maps_release). */
+int proc_maps_read(pid_t pid, struct proc_maps *m);
+
+/*
+ * Parse maps text.  Takes ownership of buf (malloc'ed, NUL-terminated),
+ * which it modifies in place.  Lines that do not parse are skipped.
+ */
+int proc_maps_parse(char *buf, struct proc_maps *m);
+
+/* Accepts a zeroed or released struct. */
+void proc_maps_release(struct proc_maps *m);
+
+/* The mapping containing addr, or NULL. */
+const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr);
+
+/* Fields of /proc/PID[/task/TID]/stat that pyspy uses. */
+struct proc_stat {
+	char state;              /* R S D T t Z X I P ... */
+	pid_t ppid;
+	uint64_t utime, stime;   /* clock ticks */
+	uint64_t starttime;      /* clock ticks after boot */
+	char comm[64];           /* between the first '(' and the last ')' */
+};
+
+/*
+ * Parse a stat line.  comm may contain spaces and parentheses: fields are
+ * taken after the last ')'.  Returns 0 or -EINVAL.
+ */
+int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st);
+
+/* Just the state character of a stat line, or 0 if malformed. */
+char proc_stat_state(const char *buf, size_t len);
+
+/* Read /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat. */
+int proc_stat_read(pid_t pid, pid_t tid, struct proc_stat *st);
+
+/* Open /proc/PID/task/TID/stat for repeated pread (O_CLOEXEC); fd or -errno. */
+int proc_stat_open(pid_t pid, pid_t tid);
+
+/* pread the stat fd and return its state character, or 0 on failure. */
+char proc_stat_fd_state(int fd);
+
+/*
+ * Read a whole (small) file into buf[0..cap), NUL-terminated; returns the
+ * byte count or -errno.
+ */
+long proc_read_file(const char *path, char *buf, size_t cap);
+
+/* Command line with arguments joined by single spaces; length or -errno. */
+long proc_cmdline(pid_t pid, char *buf, size_t cap);
+
+/* Thread ids of a process into tids[0..cap); returns the count or -errno. */
+long proc_tasks(pid_t pid, pid_t *tids, size_t cap);
+
+/* Target of /proc/PID/exe; length or -errno. */
+long proc_exe(pid_t pid, char *buf, size_t cap);
+
+/* /proc/PID/task/TID/comm without the newline; length or -errno. */
+long proc_comm(pid_t pid, pid_t tid, char *buf, size_t cap);
+
+/* Real uid of a process from /proc/PID/status, or -errno. */
+long proc_uid(pid_t pid);
+
+/* 1 if the process exists (possibly a zombie), 0 if not. */
+int proc_exists(pid_t pid);
+
+/*
+ * Direct children of every thread of pid (/proc/PID/task/TID/children).
+ * Returns the count stored (at most cap) or -errno.
+ */
+long proc_children(pid_t pid, pid_t *out, size_t cap);
+
+#endif /* PYSPY_CAPTURE_PROC_H */

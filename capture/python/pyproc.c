@@ -1,0 +1,1506 @@
+/*
+ * pyproc.c - sampling the Python threads of one process (see pyproc.h).
+ */
+#include "python/pyproc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "proc.h"
+#include "python/linetable.h"
+#include "python/pyobj.h"
+#include "python/pystr.h"
+#include "python/tname.h"
+
+#define CC_MAX 4096              /* code objects cached */
+#define SC_MAX 8192              /* strings cached */
+#define POOL_MAX (1u << 20)      /* bytes of decoded text */
+#define RANGES_MAX (96u << 10)   /* line ranges (8 bytes each) */
+#define FP_MAX 64                /* string fingerprint bytes */
+#define MAX_THREADS 4096
+#define MAX_INTERPS 64
+#define MAX_SKIPPED 64           /* consecutive shim/entry frames */
+#define MAX_CHUNKS 64
+#define CHUNK_MAX (1u << 20)
+#define REFCNT_MAX (1ll << 48)   /* immortal objects have large counts */
+#define TNAME_PERIOD_NS 1000000000ull
+#define TNAME_MIN_GAP_NS 20000000ull
+#define TNAME_READS 20000        /* read budget of one name scan */
+
+enum val_policy { VAL_FULL, VAL_VERSION, VAL_FUNCVER, VAL_GEN };
+enum { T_CODE, T_STR, T_BYTES, T_FRAME, T_OTHER };
+enum { CODE_ERR_READ = -1, CODE_ERR_TYPE = -2 };
+
+struct sentry {
+	uint64_t addr;
+	uint64_t val_tick;
+	uint32_t off, len;           /* text in the pool */
+	uint32_t psf;                /* capture STRING id */
+	uint8_t fplen;
+	uint8_t fp[FP_MAX];          /* object bytes from +8: type, length, hash, ... */
+};
+
+struct centry {
+	uint64_t addr, val_tick, epoch;
+	uint32_t frame_id;
+	int32_t firstlineno;
+	uint32_t name, qualname, file;   /* sentry index + 1; 0 = none */
+	uint32_t r_off, r_n;             /* line ranges */
+	int64_t code_units;              /* 3.11+: Py_SIZE(code); -1 unknown */
+	long memo_addr;
+	int32_t memo_line;
+	/* fingerprint: fields that identify the code object */
+	uint64_t f_type, f_name, f_qualname, f_file, f_lt;
+	int32_t f_first;
+	uint32_t f_version;
+	int64_t f_size;
+};
+
+struct pythread {
+	uint64_t tstate, thread_id;
+	uint64_t seen;                   /* tick */
+	int32_t tid;
+	uint32_t interp_id;
+	uint32_t name_gen;
+	uint8_t used, named, want_name;
+	char name[TNAME_MAX];
+};
+
+struct chunkv {
+	uint64_t lo, hi;                 /* remote range copied */
+	const uint8_t *buf;
+};
+
+struct pyproc {
+	struct pyrt rt;
+	const struct py_layout *L;
+	pid_t pid;
+	struct psf_writer *w;
+	struct mem_view *view;
+	uint64_t tick;
+	uint64_t now_ns;
+	int fresh;                       /* retry: bypass the prefetch */
+	int reset_pending;               /* drop the caches at the next tick */
+	int last_err;                    /* last read error (-errno) */
+	int write_err;                   /* psf error, aborts the tick */
+	int val_policy;
+	uint64_t epoch;
+	uint64_t gen;
+	int have_gen;
+
+	/* code and string caches */
+	struct centry *cc;
+	uint32_t ncc;
+	uint32_t *cc_slots;              /* index + 1 */
+	struct sentry *sc;
+	uint32_t nsc;
+	uint32_t *sc_slots;
+	char *pool;
+	uint32_t npool;
+	struct lt_range *ranges;
+	uint32_t nranges;
+	struct lt_range scratch_ranges[LT_MAX_RANGES / 8];
+
+	/* type objects found by name when symbols are missing */
+	struct { uint64_t addr; int kind; } types[32];
+	unsigned ntypes;
+
+	/* threads */
+	struct pythread *th;
+	uint32_t nth, capth;
+	int32_t tid_off;                 /* <= 3.10 glibc struct pthread tid; -2 unknown yet */
+
+	/* thread names */
+	struct tname tn;
+	uint64_t tname_last_ns;
+	int tname_want;
+
+	/* walk state */
+	struct py_frame frames[PYPROC_MAX_DEPTH];
+	uint64_t faddr[PYPROC_MAX_DEPTH];
+	struct chunkv chunks[MAX_CHUNKS];
+	unsigned nchunks;
+	uint64_t chunk_prev;             /* next older chunk to explore */
+
+	uint64_t errs[PSF_ERRK_COUNT_];
+	struct pyproc_stats st;
+};
+
+static uint64_t u64at(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int64_t i64at(const uint8_t *p)
+{
+	int64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t u32at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int32_t i32at(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/*
+ * A live object's reference count: <= 3.11 a plain Py_ssize_t; 3.12+ the
+ * low 32 bits (the upper half holds overflow and flag bits of immortal and
+ * static objects).
+ */
+static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
+{
+	if (L->major == 3 && L->minor >= 12)
+		return u32at(obj) >= 1;
+	return i64at(obj) >= 1 && i64at(obj) <= REFCNT_MAX;
+}
+
+static int ptr_ok(uint64_t p)
+{
+	return p && !(p & 7) && p < 0x800000000000ull;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const uint8_t *rd(struct pyproc *p, uint64_t addr, size_t len, enum mem_class cls)
+{
+	const uint8_t *b;
+	int err;
+
+	if (!addr || addr >= 0x800000000000ull) {
+		p->last_err = -EFAULT;
+		return NULL;
+	}
+	if (p->fresh)
+		b = mem_view_get_fresh(p->view, addr, len, cls, &err);
+	else
+		b = mem_view_get(p->view, addr, len, cls, &err);
+	if (!b)
+		p->last_err = err;
+	return b;
+}
+
+static void count_err(struct pyproc *p, int kind)
+{
+	p->errs[kind]++;
+}
+
+/* ---------------------------------------------------------------- types */
+
+static int classify_name(const char *n, int py2)
+{
+	if (strcmp(n, "code") == 0)
+		return T_CODE;
+	if (strcmp(n, "frame") == 0)
+		return T_FRAME;
+	if (strcmp(n, "str") == 0)
+		return py2 ? T_BYTES : T_STR;
+	if (strcmp(n, "bytes") == 0)
+		return T_BYTES;
+	return T_OTHER;
+}
+
+static int type_is(struct pyproc *p, uint64_t tp, int want)
+{
+	uint64_t known = 0;
+	unsigned i;
+	char name[32];
+	struct pyobj_ctx c = { p->pid, p->L, 4 };
+	int kind;
+
+	switch (want) {
+	case T_CODE: known = p->rt.type_code; break;
+	case T_STR: known = p->rt.type_str; break;
+	case T_BYTES: known = p->rt.type_bytes; break;
+	case T_FRAME: known = p->rt.type_frame; break;
+	default: break;
+	}
+	if (known)
+		return tp == known;
+	if (!ptr_ok(tp))
+		return 0;
+	for (i = 0; i < p->ntypes; i++)
+		if (p->types[i].addr == tp)
+			return p->types[i].kind == want ||
+			       (p->L->major == 2 && want == T_STR && p->types[i].kind == T_BYTES);
+	/* Read tp_name: the type object itself plus its name string. */
+	{
+		uint64_t nm;
+		if (pyobj_read(&c, tp + (uint64_t)p->L->tp_name, &nm, 8) < 0 ||
+		    pyobj_read(&c, nm, name, sizeof(name)) < 0)
+			return 0;
+		name[sizeof(name) - 1] = 0;
+	}
+	kind = classify_name(name, p->L->major == 2);
+	if (p->ntypes < sizeof(p->types) / sizeof(p->types[0])) {
+		p->types[p->ntypes].addr = tp;
+		p->types[p->ntypes].kind = kind;
+		p->ntypes++;
+	}
+	return kind == want || (p->L->major == 2 && want == T_STR && kind == T_BYTES);
+}
+
+/* ---------------------------------------------------------------- caches */
+
+static uint32_t hash_addr(uint64_t a, uint32_t mask)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	return (uint32_t)a & mask;
+}
+
+static void cache_reset(struct pyproc *p)
+{
+	p->ncc = 0;
+	p->nsc = 0;
+	p->npool = 0;
+	p->nranges = 0;
+	memset(p->cc_slots, 0, 2 * CC_MAX * sizeof(*p->cc_slots));
+	memset(p->sc_slots, 0, 2 * SC_MAX * sizeof(*p->sc_slots));
+	p->st.cache_drops++;
+}
+
+static int cc_find(const struct pyproc *p, uint64_t addr)
+{
+	uint32_t mask = 2 * CC_MAX - 1, h = hash_addr(addr, mask);
+
+	while (p->cc_slots[h]) {
+		uint32_t i = p->cc_slots[h] - 1;
+		if (p->cc[i].addr == addr)
+			return (int)i;
+		h = (h + 1) & mask;
+	}
+	return -1;
+}
+
+static void cc_insert(struct pyproc *p, uint32_t idx)
+{
+	uint32_t mask = 2 * CC_MAX - 1, h = hash_addr(p->cc[idx].addr, mask);
+
+	while (p->cc_slots[h])
+		h = (h + 1) & mask;
+	p->cc_slots[h] = idx + 1;
+}
+
+/* Replace the entry at idx in the table (same address, new contents). */
+static int sc_find(const struct pyproc *p, uint64_t addr)
+{
+	uint32_t mask = 2 * SC_MAX - 1, h = hash_addr(addr, mask);
+
+	while (p->sc_slots[h]) {
+		uint32_t i = p->sc_slots[h] - 1;
+		if (p->sc[i].addr == addr)
+			return (int)i;
+		h = (h + 1) & mask;
+	}
+	return -1;
+}
+
+static void sc_insert(struct pyproc *p, uint32_t idx)
+{
+	uint32_t mask = 2 * SC_MAX - 1, h = hash_addr(p->sc[idx].addr, mask);
+
+	while (p->sc_slots[h])
+		h = (h + 1) & mask;
+	p->sc_slots[h] = idx + 1;
+}
+
+/* Bytes of a string object used as its fingerprint, from +8. */
+static int str_fp(struct pyproc *p, uint64_t addr, const struct sentry *e)
+{
+	const uint8_t *b = rd(p, addr + 8, e->fplen, MEM_BODY);
+
+	if (!b)
+		return -1;
+	return memcmp(b, e->fp, e->fplen) == 0;
+}
+
+/*
+ * Decode a string object into the pool and the capture file.  Returns the
+ * sentry index + 1, or 0 on failure.  An existing entry is revalidated
+ * once per tick when the policy needs it; a changed string is replaced.
+ */
+static uint32_t str_get(struct pyproc *p, uint64_t addr, int force)
+{
+	const struct py_layout *L = p->L;
+	uint8_t hdr[96];
+	const uint8_t *b, *src;
+	size_t hlen;
+	struct pystr_where w;
+	struct sentry *e;
+	int idx = sc_find(p, addr), r;
+	char text[PYSTR_MAX_CHARS * 4 + 1];
+	size_t tlen;
+	uint32_t id = 0;
+
+	if (idx >= 0) {
+		e = &p->sc[idx];
+		if ((!force && p->val_policy != VAL_FULL) || e->val_tick == p->tick)
+			return (uint32_t)idx + 1;
+		r = str_fp(p, addr, e);
+		if (r < 0)
+			return 0;
+		if (r == 1) {
+			e->val_tick = p->tick;
+			return (uint32_t)idx + 1;
+		}
+		p->st.code_invalidations++;
+		/* Changed: decode again into a new entry under the same address. */
+	}
+	if (!ptr_ok(addr))
+		return 0;
+	hlen = L->major == 2 ? 64 : L->str_compact_size + 8;
+	b = rd(p, addr, hlen, MEM_NOHINT);
+	if (!b) {
+		hlen = 48;
+		b = rd(p, addr, hlen, MEM_NOHINT);
+		if (!b)
+			return 0;
+	}
+	memcpy(hdr, b, hlen);
+	if (!refcnt_ok(L, hdr))
+		return 0;
+	if (L->major == 2) {
+		if (!type_is(p, u64at(hdr + 8), T_BYTES) || pystr_locate_bytes(L, hdr, hlen, addr, &w) < 0)
+			return 0;
+	} else {
+		if (!type_is(p, u64at(hdr + 8), T_STR) || pystr_locate(L, hdr, hlen, addr, &w) < 0)
+			return 0;
+	}
+	{
+		size_t nbytes = (size_t)w.nchars * w.kind;
+		if (w.inline_data && w.data + nbytes <= addr + hlen) {
+			src = hdr + (w.data - addr);
+		} else if (nbytes == 0) {
+			src = hdr;
+		} else {
+			src = rd(p, w.data, nbytes, MEM_NOHINT);
+			if (!src)
+				return 0;
+		}
+		if (L->major == 2)
+			tlen = pystr_bytes_to_utf8(src, nbytes, text, sizeof(text));
+		else
+			tlen = pystr_ucs_to_utf8(w.kind, src, w.nchars, text, sizeof(text));
+	}
+	if (p->nsc >= SC_MAX || p->npool + tlen + 1 > POOL_MAX) {
+		p->reset_pending = 1;
+		return 0;
+	}
+	if (p->w) {
+		int pr = psf_writer_string(p->w, text, tlen, &id);
+		if (pr < 0) {
+			p->write_err = pr;
+			return 0;
+		}
+	}
+	e = &p->sc[p->nsc];
+	memset(e, 0, sizeof(*e));
+	e->addr = addr;
+	e->val_tick = p->tick;
+	e->off = p->npool;
+	e->len = (uint32_t)tlen;
+	e->psf = id;
+	memcpy(p->pool + p->npool, text, tlen + 1);
+	p->npool += (uint32_t)tlen + 1;
+	/* Fingerprint: from the type pointer through the first characters,
+	 * never past the object's end (the next object's refcount changes). */
+	{
+		uint32_t objsize = w.inline_data ? w.objsize : (uint32_t)hlen;
+		uint32_t n = objsize > 8 ? objsize - 8 : 0;
+		if (n > FP_MAX)
+			n = FP_MAX;
+		if (8 + n > hlen)
+			n = (uint32_t)hlen - 8;
+		e->fplen = (uint8_t)n;
+		memcpy(e->fp, hdr + 8, n);
+		if (p->val_policy == VAL_FULL)
+			mem_view_hint(p->view, addr + 8, n, MEM_BODY);
+	}
+	if (idx >= 0) {
+		/* Point the table slot of the stale entry at the new one. */
+		uint32_t mask = 2 * SC_MAX - 1, h = hash_addr(addr, mask);
+		while (p->sc_slots[h] != (uint32_t)idx + 1)
+			h = (h + 1) & mask;
+		p->sc_slots[h] = p->nsc + 1;
+	} else {
+		sc_insert(p, p->nsc);
+	}
+	p->nsc++;
+	return p->nsc;
+}
+
+static void code_fp(const struct py_layout *L, const uint8_t *b, struct centry *e)
+{
+	e->f_type = u64at(b + L->ob_type);
+	e->f_name = u64at(b + L->co_name);
+	e->f_file = u64at(b + L->co_filename);
+	e->f_qualname = L->co_qualname >= 0 ? u64at(b + L->co_qualname) : 0;
+	e->f_lt = u64at(b + L->co_linetable);
+	e->f_first = i32at(b + L->co_firstlineno);
+	e->f_version = L->co_version >= 0 ? u32at(b + L->co_version) : 0;
+	e->f_size = L->co_code_adaptive >= 0 ? i64at(b + 16) : 0;
+}
+
+static int code_fp_equal(const struct centry *a, const struct centry *b)
+{
+	return a->f_type == b->f_type && a->f_name == b->f_name && a->f_file == b->f_file &&
+	       a->f_qualname == b->f_qualname && a->f_lt == b->f_lt && a->f_first == b->f_first &&
+	       a->f_version == b->f_version && a->f_size == b->f_size;
+}
+
+/* Read and decode a code object into a new entry; returns index or CODE_ERR_*. */
+static int code_load(struct pyproc *p, uint64_t addr, int replace)
+{
+	const struct py_layout *L = p->L;
+	const uint8_t *b, *lt;
+	struct centry e;
+	int64_t ltlen;
+	uint64_t ltaddr;
+	long nr;
+	int idx;
+
+	b = rd(p, addr, L->co_read, MEM_BODY);
+	if (!b)
+		return CODE_ERR_READ;
+	memset(&e, 0, sizeof(e));
+	code_fp(L, b, &e);
+	if (!refcnt_ok(L, b) || !type_is(p, e.f_type, T_CODE))
+		return CODE_ERR_TYPE;
+	if (e.f_first < 0 || e.f_first > 100000000 || !ptr_ok(e.f_name) || !ptr_ok(e.f_file) ||
+	    (L->co_qualname >= 0 && !ptr_ok(e.f_qualname)) ||
+	    (L->co_code_adaptive >= 0 && (e.f_size <= 0 || e.f_size > (1 << 24))))
+		return CODE_ERR_TYPE;
+	/* Full caches are dropped at the start of the next tick, so frame
+	 * indexes handed out during this one stay valid. */
+	if (p->ncc >= CC_MAX * 9 / 10 || p->nsc >= SC_MAX * 9 / 10 || p->npool >= POOL_MAX * 9 / 10 ||
+	    p->nranges >= RANGES_MAX * 9 / 10)
+		p->reset_pending = 1;
+	if (p->ncc >= CC_MAX)
+		return CODE_ERR_READ;
+	e.addr = addr;
+	e.val_tick = p->tick;
+	e.epoch = p->epoch;
+	e.firstlineno = e.f_first;
+	e.code_units = L->co_code_adaptive >= 0 ? e.f_size : -1;
+	e.memo_addr = -3;
+	/* A new code object: its strings are validated whatever the policy. */
+	e.name = str_get(p, e.f_name, 1);
+	if (!e.name)
+		return p->write_err ? CODE_ERR_READ : CODE_ERR_TYPE;
+	e.file = str_get(p, e.f_file, 1);
+	if (!e.file)
+		return p->write_err ? CODE_ERR_READ : CODE_ERR_TYPE;
+	if (L->co_qualname >= 0) {
+		e.qualname = e.f_qualname == e.f_name ? e.name : str_get(p, e.f_qualname, 1);
+		if (!e.qualname)
+			return p->write_err ? CODE_ERR_READ : CODE_ERR_TYPE;
+	}
+	/* Line table: a bytes object (2.7: str). */
+	ltaddr = e.f_lt;
+	e.r_off = p->nranges;
+	e.r_n = 0;
+	if (ptr_ok(ltaddr)) {
+		const uint8_t *h = rd(p, ltaddr, (size_t)L->bytes_sval, MEM_NOHINT);
+		if (h && type_is(p, u64at(h + 8), T_BYTES)) {
+			ltlen = i64at(h + L->bytes_size);
+			if (ltlen >= 0 && ltlen <= (int64_t)LT_MAX_TABLE) {
+				lt = ltlen ? rd(p, ltaddr + (uint64_t)L->bytes_sval, (size_t)ltlen, MEM_NOHINT)
+					   : h;
+				if (lt) {
+					nr = linetable_decode(L->lines, lt, (size_t)ltlen, e.f_first,
+							      p->scratch_ranges,
+							      sizeof(p->scratch_ranges) / sizeof(p->scratch_ranges[0]));
+					if (nr > 0 && p->nranges + (uint32_t)nr <= RANGES_MAX) {
+						memcpy(p->ranges + p->nranges, p->scratch_ranges,
+						       (size_t)nr * sizeof(struct lt_range));
+						e.r_n = (uint32_t)nr;
+						p->nranges += (uint32_t)nr;
+					}
+				}
+			}
+		}
+	}
+	if (p->w) {
+		struct psf_frame fr;
+		int pr;
+		memset(&fr, 0, sizeof(fr));
+		fr.kind = PSF_FRAME_PYTHON;
+		fr.name = p->sc[e.name - 1].psf;
+		fr.qualname = e.qualname ? p->sc[e.qualname - 1].psf : 0;
+		fr.file = p->sc[e.file - 1].psf;
+		fr.firstlineno = e.f_first;
+		pr = psf_writer_frame(p->w, &fr, &e.frame_id);
+		if (pr < 0) {
+			p->write_err = pr;
+			return CODE_ERR_READ;
+		}
+	}
+	p->st.code_loads++;
+	if (replace >= 0 && replace < (int)p->ncc && p->cc[replace].addr == addr) {
+		p->cc[replace] = e;
+		return replace;
+	}
+	idx = (int)p->ncc++;
+	p->cc[idx] = e;
+	cc_insert(p, (uint32_t)idx);
+	return idx;
+}
+
+/* 1 valid, 0 changed, -1 unreadable. */
+static int code_validate(struct pyproc *p, struct centry *e)
+{
+	const struct py_layout *L = p->L;
+	const uint8_t *b;
+	struct centry now;
+	int r;
+
+	p->st.code_validations++;
+	b = rd(p, e->addr, L->co_read, MEM_BODY);
+	if (!b)
+		return -1;
+	memset(&now, 0, sizeof(now));
+	code_fp(L, b, &now);
+	if (!refcnt_ok(L, b) || !code_fp_equal(e, &now))
+		return 0;
+	if (p->val_policy == VAL_FULL) {
+		uint32_t s[3] = { e->name, e->qualname, e->file };
+		int k;
+		for (k = 0; k < 3; k++) {
+			struct sentry *se;
+			if (!s[k])
+				continue;
+			se = &p->sc[s[k] - 1];
+			if (se->val_tick == p->tick)
+				continue;
+			r = str_fp(p, se->addr, se);
+			if (r <= 0)
+				return r;
+			se->val_tick = p->tick;
+		}
+	}
+	return 1;
+}
+
+/* The cache index of the code object at addr, or CODE_ERR_*. */
+static int code_get(struct pyproc *p, uint64_t addr)
+{
+	int idx;
+
+	if (!ptr_ok(addr))
+		return CODE_ERR_TYPE;
+	idx = cc_find(p, addr);
+	if (idx >= 0) {
+		struct centry *e = &p->cc[idx];
+		int r;
+		if (e->val_tick == p->tick)
+			return idx;
+		switch (p->val_policy) {
+		case VAL_GEN:
+			/* The generation is checked once per tick (drops the cache). */
+			e->val_tick = p->tick;
+			return idx;
+		case VAL_FUNCVER:
+			if (e->epoch == p->epoch) {
+				e->val_tick = p->tick;
+				return idx;
+			}
+			break;
+		default:
+			break;
+		}
+		r = code_validate(p, e);
+		if (r < 0)
+			return CODE_ERR_READ;
+		if (r == 1) {
+			e->val_tick = p->tick;
+			e->epoch = p->epoch;
+			return idx;
+		}
+		p->st.code_invalidations++;
+		return code_load(p, addr, idx);
+	}
+	return code_load(p, addr, -1);
+}
+
+static int32_t code_line(struct pyproc *p, int idx, long addr)
+{
+	struct centry *e = &p->cc[idx];
+
+	if (e->memo_addr == addr)
+		return e->memo_line;
+	e->memo_addr = addr;
+	if (e->r_n == 0)
+		e->memo_line = addr < 0 ? e->firstlineno : -1;
+	else
+		e->memo_line = linetable_lookup(p->ranges + e->r_off, e->r_n, addr, e->firstlineno);
+	return e->memo_line;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static void resolve_tid_offset(struct pyproc *p, uint64_t pthread)
+{
+	pid_t tids[1024];
+	long nt = proc_tasks(p->pid, tids, 1024), i;
+	uint8_t buf[0x800];
+	int32_t best = -1;
+	uint32_t k;
+
+	if (nt <= 0 || !ptr_ok(pthread) || mem_read(p->pid, pthread, buf, sizeof(buf)) < 0)
+		return;   /* try again with the next thread */
+	for (k = 0; k + 4 <= sizeof(buf); k += 4) {
+		uint32_t v = u32at(buf + k);
+		for (i = 0; i < nt; i++) {
+			if ((uint32_t)tids[i] != v)
+				continue;
+			if (k == 0x2d0 || best < 0)
+				best = (int32_t)k;
+			break;
+		}
+		if (best == 0x2d0)
+			break;
+	}
+	p->tid_off = best;
+}
+
+static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_id)
+{
+	const struct py_layout *L = p->L;
+	uint32_t tid = 0;
+	char path[64];
+
+	if (L->ts_native_thread_id >= 0)
+		return (int32_t)i64at(tsb + L->ts_native_thread_id);
+	if (p->tid_off == -2)
+		resolve_tid_offset(p, thread_id);
+	if (p->tid_off < 0 || mem_read(p->pid, thread_id + (uint64_t)p->tid_off, &tid, 4) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)p->pid, tid);
+	return access(path, F_OK) == 0 ? (int32_t)tid : 0;
+}
+
+static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thread_id,
+				    const uint8_t *tsb, int32_t tid_now, int *is_new)
+{
+	uint32_t i, freeslot = UINT32_MAX;
+	struct pythread *t;
+
+	*is_new = 0;
+	for (i = 0; i < p->nth; i++) {
+		t = &p->th[i];
+		if (!t->used) {
+			if (freeslot == UINT32_MAX)
+				freeslot = i;
+			continue;
+		}
+		if (t->tstate == ts && t->thread_id == thread_id &&
+		    (tid_now == 0 || t->tid == tid_now || t->tid == 0))
+			return t;
+	}
+	if (freeslot == UINT32_MAX) {
+		if (p->nth == p->capth) {
+			uint32_t nc = p->capth ? p->capth * 2 : 16;
+			struct pythread *nt;
+			if (nc > MAX_THREADS)
+				return NULL;
+			nt = realloc(p->th, nc * sizeof(*nt));
+			if (!nt)
+				return NULL;
+			p->th = nt;
+			p->capth = nc;
+		}
+		freeslot = p->nth++;
+	}
+	t = &p->th[freeslot];
+	memset(t, 0, sizeof(*t));
+	t->used = 1;
+	t->tstate = ts;
+	t->thread_id = thread_id;
+	t->tid = tid_now ? tid_now : thread_tid(p, tsb, thread_id);
+	t->want_name = 1;
+	p->tname_want = 1;
+	*is_new = 1;
+	return t;
+}
+
+static void tname_refresh(struct pyproc *p, uint64_t interp)
+{
+	struct pyobj_ctx c = { p->pid, p->L, TNAME_READS };
+	uint32_t i;
+
+	p->tname_last_ns = p->now_ns;
+	p->tname_want = 0;
+	p->st.tname_scans++;
+	if (tname_scan(&p->tn, &c, interp) < 0) {
+		/* threading not imported (yet), or unreadable: not an error. */
+		for (i = 0; i < p->nth; i++)
+			p->th[i].want_name = 0;
+		return;
+	}
+	for (i = 0; i < p->nth; i++) {
+		struct pythread *t = &p->th[i];
+		const char *n;
+		if (!t->used)
+			continue;
+		t->want_name = 0;
+		n = tname_get(&p->tn, t->thread_id);
+		if (n && (!t->named || strcmp(n, t->name) != 0)) {
+			snprintf(t->name, sizeof(t->name), "%s", n);
+			t->named = 1;
+			t->name_gen++;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- frames */
+
+/* Visited-set for cycle detection: frame addresses of this walk. */
+static int seen_before(const struct pyproc *p, uint32_t n, uint64_t f)
+{
+	uint32_t i, lo = n > 64 ? n - 64 : 0;
+
+	/* Cycles in a racing chain are short; checking the recent part and
+	 * the depth bound together stop every loop. */
+	for (i = lo; i < n; i++)
+		if (p->faddr[i] == f)
+			return 1;
+	return 0;
+}
+
+static uint32_t walk_object(struct pyproc *p, uint64_t f, uint32_t *flags, int *bad)
+{
+	const struct py_layout *L = p->L;
+	uint32_t n = 0;
+
+	while (f) {
+		const uint8_t *b;
+		int ci;
+		long addr;
+		int32_t lasti;
+
+		if (n >= PYPROC_MAX_DEPTH) {
+			*flags |= PSF_SF_TRUNCATED;
+			break;
+		}
+		if (!ptr_ok(f) || seen_before(p, n, f)) {
+			*bad = PSF_ERRK_BAD_OBJECT;
+			break;
+		}
+		b = rd(p, f, L->f_read, MEM_BODY);
+		if (!b) {
+			*bad = PSF_ERRK_READ;
+			break;
+		}
+		if (!refcnt_ok(L, b) || !type_is(p, u64at(b + L->ob_type), T_FRAME)) {
+			*bad = PSF_ERRK_TORN;   /* a freed frame: the stack changed */
+			break;
+		}
+		ci = code_get(p, u64at(b + L->f_code));
+		if (ci < 0) {
+			*bad = ci == CODE_ERR_READ ? PSF_ERRK_READ : PSF_ERRK_BAD_OBJECT;
+			break;
+		}
+		lasti = i32at(b + L->f_lasti);
+		addr = L->lines == PY_LINES_310 ? (lasti < 0 ? -1 : 2L * lasti) : lasti;
+		p->faddr[n] = f;
+		p->frames[n].frame = p->cc[ci].frame_id;
+		p->frames[n].code = (uint32_t)ci;
+		p->frames[n].line = code_line(p, ci, addr);
+		n++;
+		f = u64at(b + L->f_back);
+	}
+	return n;
+}
+
+/* Local copy of the frame at f (if_size bytes), or NULL. */
+static const uint8_t *iframe(struct pyproc *p, uint64_t f)
+{
+	const struct py_layout *L = p->L;
+	unsigned i;
+
+	for (;;) {
+		for (i = 0; i < p->nchunks; i++) {
+			const struct chunkv *c = &p->chunks[i];
+			if (f >= c->lo + 24 && f + L->if_size <= c->hi)
+				return c->buf + (f - c->lo);
+		}
+		/* Deep stacks continue in older chunks: copy them one by one. */
+		if (!p->chunk_prev || p->nchunks >= MAX_CHUNKS)
+			break;
+		{
+			uint64_t ck = p->chunk_prev;
+			const uint8_t *h;
+			uint64_t top, len;
+			p->chunk_prev = 0;
+			if (!ptr_ok(ck) || !(h = rd(p, ck, 24, MEM_BODY)))
+				break;
+			top = u64at(h + 16);
+			len = 24 + top * 8;
+			if (top == 0 || len > CHUNK_MAX || len > u64at(h + 8))
+				break;
+			h = rd(p, ck, len, MEM_BODY);
+			if (!h)
+				break;
+			p->chunks[p->nchunks].lo = ck;
+			p->chunks[p->nchunks].hi = ck + len;
+			p->chunks[p->nchunks].buf = h;
+			p->nchunks++;
+			p->chunk_prev = u64at(h);
+		}
+	}
+	/* Generator frames live in their generator, entry frames on the C stack. */
+	return rd(p, f, L->if_size, MEM_BODY);
+}
+
+/* Copy the thread's current stack chunk (through the page holding top). */
+static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
+{
+	const struct py_layout *L = p->L;
+	uint64_t ck = u64at(tsb + L->ts_datastack_chunk);
+	uint64_t top = u64at(tsb + L->ts_datastack_top);
+	uint64_t end;
+	const uint8_t *b;
+
+	p->nchunks = 0;
+	p->chunk_prev = 0;
+	if (!ptr_ok(ck) || top <= ck + 24 || top - ck > CHUNK_MAX)
+		return;
+	end = (top + 4095) & ~(uint64_t)4095;
+	b = rd(p, ck, end - ck, MEM_BODY);
+	if (!b) {
+		end = top;
+		b = rd(p, ck, end - ck, MEM_BODY);
+		if (!b)
+			return;
+	}
+	if (u64at(b + 8) < top - ck)
+		return;   /* chunk size smaller than its use: not a chunk */
+	p->chunks[0].lo = ck;
+	p->chunks[0].hi = end;
+	p->chunks[0].buf = b;
+	p->nchunks = 1;
+	p->chunk_prev = u64at(b);
+}
+
+static int owner_skipped(const struct py_layout *L, unsigned owner)
+{
+	if (!L->owner_skip_min)
+		return 0;
+	return L->owner_skip_only ? owner == (unsigned)L->owner_skip_min
+				  : owner >= (unsigned)L->owner_skip_min;
+}
+
+static uint32_t walk_interp(struct pyproc *p, const uint8_t *tsb, uint64_t f, uint32_t *flags,
+			    int *bad)
+{
+	const struct py_layout *L = p->L;
+	uint32_t n = 0, skipped = 0, guard = 0;
+	uint64_t last = 0;
+	unsigned max_owner = L->minor >= 14 ? 4 : 3;
+
+	chunk_setup(p, tsb);
+	while (f) {
+		const uint8_t *b;
+		unsigned owner;
+		uint64_t co, instr;
+		int64_t off;
+		int ci;
+
+		if (n >= PYPROC_MAX_DEPTH) {
+			*flags |= PSF_SF_TRUNCATED;
+			return n;
+		}
+		if (!ptr_ok(f) || seen_before(p, n, f) || ++guard > PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED) {
+			*bad = PSF_ERRK_BAD_OBJECT;
+			return n;
+		}
+		b = iframe(p, f);
+		if (!b) {
+			*bad = PSF_ERRK_READ;
+			return n;
+		}
+		last = f;
+		owner = b[L->if_owner];
+		co = u64at(b + L->if_code);
+		if (L->if_tagged)
+			co &= ~(uint64_t)3;
+		if (owner > max_owner) {
+			*bad = PSF_ERRK_TORN;
+			return n;
+		}
+		if (owner_skipped(L, owner)) {
+			if (++skipped > MAX_SKIPPED) {
+				*bad = PSF_ERRK_BAD_OBJECT;
+				return n;
+			}
+			f = u64at(b + L->if_previous);
+			continue;
+		}
+		skipped = 0;
+		ci = code_get(p, co);
+		if (ci == CODE_ERR_TYPE && L->minor >= 13) {
+			/* f_executable is not a code object (PEP 523 tools): skip. */
+			f = u64at(b + L->if_previous);
+			continue;
+		}
+		if (ci < 0) {
+			*bad = ci == CODE_ERR_READ ? PSF_ERRK_READ : PSF_ERRK_BAD_OBJECT;
+			return n;
+		}
+		instr = u64at(b + L->if_instr);
+		off = (int64_t)(instr - (co + (uint64_t)L->co_code_adaptive));
+		if (off < -2 || (p->cc[ci].code_units > 0 && off > 2 * p->cc[ci].code_units)) {
+			*bad = PSF_ERRK_TORN;   /* instruction pointer of another code object */
+			return n;
+		}
+		p->faddr[n] = f;
+		p->frames[n].frame = p->cc[ci].frame_id;
+		p->frames[n].code = (uint32_t)ci;
+		p->frames[n].line = code_line(p, ci, off < 0 ? -1 : (long)(off / 2));
+		n++;
+		f = u64at(b + L->if_previous);
+	}
+	if (L->ts_base_frame >= 0 && last != u64at(tsb + L->ts_base_frame))
+		*bad = PSF_ERRK_TORN;   /* 3.15: a complete walk ends at base_frame */
+	return n;
+}
+
+/* ---------------------------------------------------------------- torn checks */
+
+struct leaf {
+	uint64_t frame;          /* current frame pointer */
+	uint64_t cframe;         /* 3.11/3.12: tstate->cframe */
+};
+
+static int leaf_from_head(struct pyproc *p, const uint8_t *tsb, struct leaf *lf)
+{
+	const struct py_layout *L = p->L;
+
+	memset(lf, 0, sizeof(*lf));
+	if (L->ts_frame >= 0) {
+		lf->frame = u64at(tsb + L->ts_frame);
+	} else if (L->ts_current_frame >= 0) {
+		lf->frame = u64at(tsb + L->ts_current_frame);
+	} else {
+		const uint8_t *c;
+		lf->cframe = u64at(tsb + L->ts_cframe);
+		if (!lf->cframe)
+			return 0;
+		if (!ptr_ok(lf->cframe))
+			return -1;
+		c = rd(p, lf->cframe + (uint64_t)L->cf_current_frame, 8, MEM_HEAD);
+		if (!c)
+			return -1;
+		lf->frame = u64at(c);
+	}
+	return 0;
+}
+
+/* The leaf again, from the TAIL copies (or fresh reads). 0 ok, -1 unknown. */
+static int leaf_again(struct pyproc *p, uint64_t ts, const struct leaf *head, int fresh,
+		      struct leaf *now)
+{
+	const struct py_layout *L = p->L;
+	int32_t off = L->ts_frame >= 0 ? L->ts_frame
+		    : L->ts_current_frame >= 0 ? L->ts_current_frame : L->ts_cframe;
+	const uint8_t *b;
+	int err;
+
+	memset(now, 0, sizeof(*now));
+	b = fresh ? mem_view_get_fresh(p->view, ts + (uint64_t)off, 8, MEM_TAIL, &err)
+		  : mem_view_tail(p->view, ts + (uint64_t)off, 8);
+	if (!b)
+		return -1;
+	if (L->ts_cframe < 0) {
+		now->frame = u64at(b);
+		return 0;
+	}
+	now->cframe = u64at(b);
+	if (now->cframe != head->cframe || !now->cframe) {
+		now->frame = now->cframe ? ~(uint64_t)0 : 0;
+		return 0;
+	}
+	b = fresh ? mem_view_get_fresh(p->view, now->cframe + (uint64_t)L->cf_current_frame, 8,
+				       MEM_TAIL, &err)
+		  : mem_view_tail(p->view, now->cframe + (uint64_t)L->cf_current_frame, 8);
+	if (!b)
+		return -1;
+	now->frame = u64at(b);
+	return 0;
+}
+
+/*
+ * 3.11+: the callers of the leaf must be the same frames in a second copy
+ * of the stack chunk (the leaf itself may have moved on).  1 stable.
+ */
+static int callers_stable(struct pyproc *p, uint32_t n, int fresh)
+{
+	const struct py_layout *L = p->L;
+	const struct chunkv *c;
+	const uint8_t *t;
+	uint32_t i;
+	int err;
+
+	if (p->nchunks == 0 || n < 2)
+		return 1;
+	c = &p->chunks[0];
+	t = fresh ? mem_view_get_fresh(p->view, c->lo, c->hi - c->lo, MEM_TAIL, &err)
+		  : mem_view_tail(p->view, c->lo, c->hi - c->lo);
+	if (!t && !fresh)
+		t = mem_view_get_fresh(p->view, c->lo, c->hi - c->lo, MEM_TAIL, &err);
+	if (!t)
+		return 0;
+	for (i = 1; i < n; i++) {
+		uint64_t f = p->faddr[i], o;
+		if (f < c->lo + 24 || f + L->if_size > c->hi)
+			continue;
+		o = f - c->lo;
+		if (memcmp(c->buf + o + L->if_code, t + o + L->if_code, 8) != 0 ||
+		    memcmp(c->buf + o + L->if_previous, t + o + L->if_previous, 8) != 0 ||
+		    c->buf[o + L->if_owner] != t[o + L->if_owner])
+			return 0;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- the tick */
+
+struct gilstate {
+	int known;
+	uint64_t holder;         /* tstate holding the GIL, 0 = nobody */
+};
+
+static void gil_read(struct pyproc *p, uint64_t interp, struct gilstate *g)
+{
+	const struct py_layout *L = p->L;
+	const uint8_t *b;
+
+	g->known = 0;
+	g->holder = 0;
+	switch (L->gil) {
+	case PY_GIL_SYMBOL:
+	case PY_GIL_RUNTIME:
+		if (!p->rt.gil_tstate_ptr)
+			return;
+		b = rd(p, p->rt.gil_tstate_ptr, 8, MEM_BODY);
+		if (!b)
+			return;
+		g->holder = u64at(b);
+		g->known = 1;
+		return;
+	case PY_GIL_INTERP: {
+		uint64_t gp;
+		int32_t lo = L->gil_holder < L->gil_locked ? L->gil_holder : L->gil_locked;
+		int32_t hi = L->gil_holder < L->gil_locked ? L->gil_locked + 4 : L->gil_holder + 8;
+		b = rd(p, interp + (uint64_t)L->is_ceval_gil, 8, MEM_BODY);
+		if (!b)
+			return;
+		gp = u64at(b);
+		if (!ptr_ok(gp))
+			return;
+		b = rd(p, gp + (uint64_t)lo, (size_t)(hi - lo), MEM_BODY);
+		if (!b)
+			return;
+		g->holder = i32at(b + (L->gil_locked - lo)) ? u64at(b + (L->gil_holder - lo)) : 0;
+		g->known = 1;
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* Walk one thread; fills s (frames in p->frames).  Returns -1 on ESRCH. */
+static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, struct py_sample *s)
+{
+	const struct py_layout *L = p->L;
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		struct leaf head, now;
+		unsigned misses0 = mem_view_misses(p->view);
+		uint32_t flags = 0, n;
+		int bad = 0, torn = 0;
+
+		if (attempt == 1) {
+			/* Retry from fresh copies. */
+			p->fresh = 1;
+			p->st.torn_retries++;
+			tsb = rd(p, ts, L->ts_read, MEM_HEAD);
+			if (!tsb) {
+				p->fresh = 0;
+				return p->last_err == -ESRCH ? -1 : 0;
+			}
+		}
+		if (leaf_from_head(p, tsb, &head) < 0) {
+			bad = PSF_ERRK_READ;
+			n = 0;
+		} else if (L->frames == PY_FRAMES_OBJECT) {
+			n = walk_object(p, head.frame, &flags, &bad);
+		} else {
+			n = walk_interp(p, tsb, head.frame, &flags, &bad);
+		}
+		if (p->write_err) {
+			p->fresh = 0;
+			return -2;
+		}
+		if (p->last_err == -ESRCH) {
+			p->fresh = 0;
+			return -1;
+		}
+		if (!bad) {
+			int fresh = p->fresh || mem_view_misses(p->view) != misses0;
+			if (leaf_again(p, ts, &head, fresh, &now) < 0 &&
+			    leaf_again(p, ts, &head, 1, &now) < 0) {
+				torn = 1;
+			} else if (now.frame != head.frame || now.cframe != head.cframe) {
+				/* The leaf moved.  <= 3.10: every frame was verified
+				 * alive and f_back never changes, so the chain is
+				 * real.  3.11+: the callers must be unchanged. */
+				if (L->frames == PY_FRAMES_INTERP && !callers_stable(p, n, fresh))
+					torn = 1;
+			}
+		}
+		p->fresh = 0;
+		if (!bad && !torn) {
+			s->nframes = n;
+			s->flags |= flags;
+			return 0;
+		}
+		if (attempt == 1) {
+			count_err(p, bad ? bad : PSF_ERRK_TORN);
+			if (torn || bad == PSF_ERRK_TORN) {
+				/* Never a wrong stack: nothing but the flag. */
+				s->nframes = 0;
+			} else {
+				/* Leaf frames read before an unreadable one are right. */
+				s->nframes = n;
+			}
+			s->flags |= PSF_SF_PARTIAL | flags;
+			p->st.partial++;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
+{
+	const struct py_layout *L = p->L;
+	const uint8_t *b;
+	uint64_t interp;
+	unsigned ni;
+	int r, complete = 1;
+	uint32_t i;
+
+	p->tick++;
+	p->st.ticks++;
+	p->now_ns = mono_ns();
+	p->last_err = 0;
+	p->write_err = 0;
+	if (p->reset_pending) {
+		cache_reset(p);
+		p->reset_pending = 0;
+	}
+	r = mem_view_begin(p->view);
+	if (r == -ESRCH)
+		return PYPROC_GONE;
+	if (r < 0 && r != -ENOMEM)
+		return r;
+	b = rd(p, p->rt.interp_head_ptr, 8, MEM_BODY);
+	if (!b) {
+		if (p->last_err == -ESRCH)
+			return PYPROC_GONE;
+		if (p->last_err == -EPERM)
+			return -EPERM;
+		count_err(p, PSF_ERRK_THREAD_LIST);
+		return PYPROC_NOINTERP;
+	}
+	interp = u64at(b);
+	if (!interp)
+		return PYPROC_NOINTERP;
+	/* Cache validity for the whole tick. */
+	if (p->val_policy == VAL_FUNCVER) {
+		b = rd(p, p->rt.func_version_ptr, 4, MEM_BODY);
+		if (b)
+			p->epoch = u32at(b);
+		else
+			p->epoch++;   /* unknown: force validation */
+	}
+	for (ni = 0; interp && ni < MAX_INTERPS; ni++) {
+		const uint8_t *ib;
+		uint64_t ts, interp_id = 0;
+		struct gilstate gil;
+		unsigned nt = 0;
+
+		if (!ptr_ok(interp)) {
+			count_err(p, PSF_ERRK_THREAD_LIST);
+			complete = 0;
+			break;
+		}
+		if (p->val_policy == VAL_GEN && ni == 0) {
+			ib = rd(p, interp + (uint64_t)L->is_code_gen, 8, MEM_BODY);
+			if (ib) {
+				uint64_t g = u64at(ib);
+				if (p->have_gen && g != p->gen)
+					cache_reset(p);
+				p->gen = g;
+				p->have_gen = 1;
+			} else {
+				cache_reset(p);
+			}
+		}
+		if (L->is_id >= 0 && (ib = rd(p, interp + (uint64_t)L->is_id, 8, MEM_BODY)))
+			interp_id = u64at(ib);
+		gil_read(p, interp, &gil);
+		ib = rd(p, interp + (uint64_t)L->is_threads_head, 8, MEM_BODY);
+		if (!ib) {
+			if (p->last_err == -ESRCH)
+				return PYPROC_GONE;
+			count_err(p, PSF_ERRK_THREAD_LIST);
+			complete = 0;
+			break;
+		}
+		ts = u64at(ib);
+		while (ts) {
+			struct py_sample s;
+			struct pythread *t;
+			const uint8_t *tsb;
+			uint64_t thread_id;
+			int32_t tid = 0;
+			int is_new;
+
+			if (++nt > MAX_THREADS || !ptr_ok(ts)) {
+				count_err(p, PSF_ERRK_THREAD_LIST);
+				complete = 0;
+				break;
+			}
+			tsb = rd(p, ts, L->ts_read, MEM_HEAD);
+			if (!tsb) {
+				if (p->last_err == -ESRCH)
+					return PYPROC_GONE;
+				count_err(p, PSF_ERRK_THREAD_LIST);
+				complete = 0;
+				break;
+			}
+			if (u64at(tsb + L->ts_interp) != interp) {
+				count_err(p, PSF_ERRK_THREAD_LIST);
+				complete = 0;
+				break;
+			}
+			thread_id = u64at(tsb + L->ts_thread_id);
+			if (L->ts_native_thread_id >= 0)
+				tid = (int32_t)i64at(tsb + L->ts_native_thread_id);
+			t = thread_slot(p, ts, thread_id, tsb, tid, &is_new);
+			if (!t) {
+				count_err(p, PSF_ERRK_OTHER);
+				ts = u64at(tsb + L->ts_next);
+				continue;
+			}
+			/* A new thread: learn its name before its first sample
+			 * (rate-limited; later names come as renames). */
+			if (is_new && ni == 0 && p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS)
+				tname_refresh(p, interp);
+			if (t->seen == p->tick) {
+				/* The list loops back on itself: torn. */
+				count_err(p, PSF_ERRK_THREAD_LIST);
+				complete = 0;
+				break;
+			}
+			t->seen = p->tick;
+			t->interp_id = (uint32_t)interp_id;
+			memset(&s, 0, sizeof(s));
+			s.slot = (uint32_t)(t - p->th);
+			s.is_new = is_new;
+			s.tstate = ts;
+			s.thread_id = thread_id;
+			s.tid = t->tid;
+			s.interp_id = (uint32_t)interp_id;
+			s.is_main = t->tid == p->pid;
+			s.t_ns = mono_ns();
+			if (L->ts_holds_gil >= 0) {
+				s.flags |= i32at(tsb + L->ts_holds_gil) ? PSF_SF_GIL : 0;
+				if (L->ts_gil_requested >= 0 && i32at(tsb + L->ts_gil_requested))
+					s.flags |= PSF_SF_GIL_WAIT;
+			} else if (gil.known) {
+				s.flags |= gil.holder == ts ? PSF_SF_GIL : 0;
+			} else {
+				s.flags |= PSF_SF_GIL_UNKNOWN;
+			}
+			r = sample_thread(p, ts, tsb, &s);
+			if (r == -1)
+				return PYPROC_GONE;
+			if (r == -2) {
+				errno = EIO;
+				return -EIO;
+			}
+			s.frames = p->frames;
+			s.name = t->named ? t->name : NULL;
+			s.name_gen = t->name_gen;
+			p->st.samples++;
+			if (s.flags & PSF_SF_TRUNCATED)
+				p->st.truncated++;
+			ops->sample(ctx, &s);
+			if (p->write_err) {
+				errno = EIO;
+				return -EIO;
+			}
+			ts = u64at(tsb + L->ts_next);
+		}
+		if (!complete)
+			break;
+		if (ni == 0 && (p->tname_want ? p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS
+					      : p->now_ns - p->tname_last_ns >= TNAME_PERIOD_NS))
+			tname_refresh(p, interp);
+		b = rd(p, interp + (uint64_t)L->is_next, 8, MEM_BODY);
+		if (!b) {
+			complete = 0;
+			break;
+		}
+		interp = u64at(b);
+	}
+	if (complete) {
+		for (i = 0; i < p->nth; i++) {
+			struct pythread *t = &p->th[i];
+			if (t->used && t->seen != p->tick) {
+				t->used = 0;
+				if (ops->thread_end)
+					ops->thread_end(ctx, i);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+struct pyproc *pyproc_new(const struct pyrt *rt, struct psf_writer *w)
+{
+	struct pyproc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->rt = *rt;
+	p->L = &p->rt.L;
+	p->pid = rt->pid;
+	p->w = w;
+	p->tid_off = -2;
+	p->tname_last_ns = 0;
+	p->view = mem_view_new(rt->pid);
+	p->cc = malloc(CC_MAX * sizeof(*p->cc));
+	p->cc_slots = calloc(2 * CC_MAX, sizeof(*p->cc_slots));
+	p->sc = malloc(SC_MAX * sizeof(*p->sc));
+	p->sc_slots = calloc(2 * SC_MAX, sizeof(*p->sc_slots));
+	p->pool = malloc(POOL_MAX);
+	p->ranges = malloc(RANGES_MAX * sizeof(*p->ranges));
+	if (!p->view || !p->cc || !p->cc_slots || !p->sc || !p->sc_slots || !p->pool || !p->ranges) {
+		pyproc_free(p);
+		return NULL;
+	}
+	if (p->L->minor >= 14 && p->L->is_code_gen >= 0)
+		p->val_policy = VAL_GEN;
+	else if (p->L->co_version >= 0)
+		p->val_policy = rt->func_version_ptr ? VAL_FUNCVER : VAL_VERSION;
+	else
+		p->val_policy = VAL_FULL;
+	return p;
+}
+
+void pyproc_free(struct pyproc *p)
+{
+	if (!p)
+		return;
+	mem_view_free(p->view);
+	free(p->cc);
+	free(p->cc_slots);
+	free(p->sc);
+	free(p->sc_slots);
+	free(p->pool);
+	free(p->ranges);
+	free(p->th);
+	tname_release(&p->tn);
+	free(p);
+}
+
+void pyproc_frame_info(const struct pyproc *p, const struct py_frame *f,
+		       const char **name, const char **qualname, const char **file,
+		       int32_t *firstlineno)
+{
+	const struct centry *e;
+
+	*name = *qualname = *file = "?";
+	*firstlineno = 0;
+	if (f->code >= p->ncc)
+		return;
+	e = &p->cc[f->code];
+	if (e->name)
+		*name = p->pool + p->sc[e->name - 1].off;
+	if (e->qualname)
+		*qualname = p->pool + p->sc[e->qualname - 1].off;
+	else
+		*qualname = *name;
+	if (e->file)
+		*file = p->pool + p->sc[e->file - 1].off;
+	*firstlineno = e->firstlineno;
+}
+
+void pyproc_take_errors(struct pyproc *p, uint64_t counts[PSF_ERRK_COUNT_])
+{
+	memcpy(counts, p->errs, sizeof(p->errs));
+	memset(p->errs, 0, sizeof(p->errs));
+}
+
+size_t pyproc_tids(const struct pyproc *p, pid_t *out, size_t cap)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < p->nth && n < cap; i++)
+		if (p->th[i].used && p->th[i].tid > 0)
+			out[n++] = p->th[i].tid;
+	return n;
+}
+
+const struct pyrt *pyproc_runtime(const struct pyproc *p)
+{
+	return &p->rt;
+}
+
+void pyproc_stats(const struct pyproc *p, struct pyproc_stats *st)
+{
+	struct mem_view_stats ms;
+
+	*st = p->st;
+	mem_view_stats(p->view, &ms);
+	st->syscalls = ms.syscalls;
+	st->iovecs = ms.iovecs;
+	st->misses = ms.misses;
+}

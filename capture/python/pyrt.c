@@ -1,0 +1,584 @@
+/*
+ * pyrt.c - locating the CPython runtime in a process (see pyrt.h).
+ */
+#include "python/pyrt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elffile.h"
+#include "mem.h"
+#include "proc.h"
+
+/* Upper bound on section bytes read for a scan. */
+#define SCAN_MAX (48u << 20)
+
+enum {
+	S_PYRUNTIME, S_PY_VERSION, S_INTERP_HEAD_FN, S_INTERP_HEAD, S_TSTATE_CURRENT,
+	S_CODE_TYPE, S_UNICODE_TYPE, S_STRING_TYPE, S_BYTES_TYPE, S_FRAME_TYPE,
+	S_VERSION_BUF, S_FUNC_VERSION, S_GETVERSION, S_COUNT
+};
+
+static const char *const sym_names[S_COUNT] = {
+	"_PyRuntime", "Py_Version", "PyInterpreterState_Head", "interp_head",
+	"_PyThreadState_Current", "PyCode_Type", "PyUnicode_Type", "PyString_Type",
+	"PyBytes_Type", "PyFrame_Type", "version.*", "_Py_next_func_version",
+	"Py_GetVersion",
+};
+
+struct cand {
+	const char *path;
+	uint64_t start, end;
+	int prio;
+	int deleted;
+};
+
+struct ctx {
+	pid_t pid;
+	struct proc_maps *maps;
+	struct elf_file *elf;
+	uint64_t sym[S_COUNT];       /* run-time addresses (bias applied), 0 = none */
+	struct elf_section sec_rt, sec_data, sec_bss;
+	int have_rt, have_data, have_bss;
+	uint64_t bias;
+	struct pyrt *rt;
+	char *err;
+	size_t errcap;
+};
+
+static int symbols_mode(void)
+{
+	const char *e = getenv("PYSPY_CAPTURE_SYMBOLS");
+
+	if (!e || !*e)
+		return 2;
+	if (strcmp(e, "none") == 0)
+		return 0;
+	if (strcmp(e, "dynsym") == 0)
+		return 1;
+	return 2;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int is_libpython(const char *base)
+{
+	return strncmp(base, "libpython", 9) == 0 && base[9] >= '2' && base[9] <= '3' &&
+	       base[10] == '.';
+}
+
+static int is_python_exe(const char *base)
+{
+	/* python, python3, python3.12, python2.7, python3.13t, python3.12d */
+	const char *p;
+
+	if (strncmp(base, "python", 6) != 0)
+		return 0;
+	for (p = base + 6; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.' || (*p >= 'a' && *p <= 'z')))
+			return 0;
+	return base[6] == 0 || (base[6] >= '2' && base[6] <= '3');
+}
+
+/* A pointer that could be a heap/data address in a mapped, readable region. */
+static int ptr_mapped(const struct ctx *c, uint64_t p)
+{
+	const struct proc_map *m;
+
+	if (!p || (p & 7) || p >= 0x800000000000ull)
+		return 0;
+	m = proc_maps_find(c->maps, p);
+	return m && m->perms[0] == 'r';
+}
+
+static int rd64(const struct ctx *c, uint64_t addr, uint64_t *v)
+{
+	return mem_read(c->pid, addr, v, 8);
+}
+
+/* interp looks like a PyInterpreterState whose first thread points back. */
+static int interp_valid(const struct ctx *c, const struct py_layout *L, uint64_t interp,
+			int allow_no_threads)
+{
+	uint64_t ts, back;
+
+	if (!ptr_mapped(c, interp))
+		return 0;
+	if (rd64(c, interp + (uint64_t)L->is_threads_head, &ts) < 0)
+		return 0;
+	if (ts == 0)
+		return allow_no_threads;
+	if (!ptr_mapped(c, ts))
+		return 0;
+	if (rd64(c, ts + (uint64_t)L->ts_interp, &back) < 0)
+		return 0;
+	return back == interp;
+}
+
+/* Read a section (run-time address) of the target into a new buffer. */
+static uint8_t *read_section(const struct ctx *c, const struct elf_section *s, size_t *len)
+{
+	uint8_t *buf;
+	size_t n = s->size > SCAN_MAX ? SCAN_MAX : s->size, off;
+
+	*len = 0;
+	if (n == 0)
+		return NULL;
+	buf = malloc(n);
+	if (!buf)
+		return NULL;
+	/* Page by page: a hole must not lose the whole section. */
+	for (off = 0; off < n;) {
+		uint64_t a = c->bias + s->vaddr + off;
+		size_t chunk = 65536 - (size_t)(a & 0xffff);
+		if (chunk > n - off)
+			chunk = n - off;
+		if (mem_read(c->pid, a, buf + off, chunk) < 0)
+			memset(buf + off, 0, chunk);
+		off += chunk;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The sections a scan looks at, in order: .PyRuntime, .data, .bss. */
+static size_t scan_sections(const struct ctx *c, const struct elf_section **out)
+{
+	size_t n = 0;
+
+	if (c->have_rt)
+		out[n++] = &c->sec_rt;
+	if (c->have_data)
+		out[n++] = &c->sec_data;
+	if (c->have_bss)
+		out[n++] = &c->sec_bss;
+	return n;
+}
+
+/* 3.13+: _PyRuntime starts with the "xdebugpy" cookie. */
+static uint64_t scan_cookie(const struct ctx *c)
+{
+	const struct elf_section *secs[3];
+	size_t ns = scan_sections(c, secs), i;
+
+	for (i = 0; i < ns; i++) {
+		size_t len, off;
+		uint8_t *buf = read_section(c, secs[i], &len);
+		if (!buf)
+			continue;
+		for (off = 0; off + 16 <= len; off += 8) {
+			if (memcmp(buf + off, "xdebugpy", 8) == 0) {
+				uint64_t a = c->bias + secs[i]->vaddr + off;
+				free(buf);
+				return a;
+			}
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/*
+ * Scan for a word holding a valid interpreter pointer.  Returns the
+ * address of the word, 0 if none.
+ */
+static uint64_t scan_interp(const struct ctx *c, const struct py_layout *L)
+{
+	const struct elf_section *secs[3];
+	size_t ns = scan_sections(c, secs), i;
+
+	for (i = 0; i < ns; i++) {
+		size_t len, off;
+		uint8_t *buf = read_section(c, secs[i], &len);
+		if (!buf)
+			continue;
+		for (off = 0; off + 8 <= len; off += 8) {
+			uint64_t w;
+			memcpy(&w, buf + off, 8);
+			if (w && !(w & 7) && interp_valid(c, L, w, 0)) {
+				uint64_t a = c->bias + secs[i]->vaddr + off;
+				free(buf);
+				return a;
+			}
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+static int set_err(struct ctx *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int set_err(struct ctx *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, c->errcap, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static int find_version(struct ctx *c)
+{
+	struct pyrt *rt = c->rt;
+	int ft = 0;
+
+	if (c->sym[S_PY_VERSION]) {
+		uint64_t hex;
+		if (rd64(c, c->sym[S_PY_VERSION], &hex) == 0 && pyver_from_hex(hex, &rt->ver) == 0) {
+			rt->version_from = "Py_Version";
+			return 0;
+		}
+	}
+	{
+		uint64_t a = c->sym[S_PYRUNTIME] ? c->sym[S_PYRUNTIME]
+			   : c->have_rt ? c->bias + c->sec_rt.vaddr : 0;
+		uint8_t hdr[16];
+		if (a && mem_read(c->pid, a, hdr, 16) == 0 && memcmp(hdr, "xdebugpy", 8) == 0) {
+			uint64_t hex;
+			memcpy(&hex, hdr + 8, 8);
+			if (pyver_from_hex(hex, &rt->ver) == 0) {
+				rt->version_from = "_Py_DebugOffsets";
+				return 0;
+			}
+		}
+	}
+	if (c->sym[S_VERSION_BUF]) {
+		char buf[256];
+		if (mem_read(c->pid, c->sym[S_VERSION_BUF], buf, sizeof(buf)) == 0 &&
+		    pyver_parse(buf, sizeof(buf), &rt->ver) > 0) {
+			rt->version_from = "Py_GetVersion buffer";
+			return 0;
+		}
+	}
+	{
+		const struct elf_section *secs[3];
+		size_t ns = scan_sections(c, secs), i;
+		for (i = 0; i < ns; i++) {
+			size_t len;
+			uint8_t *buf = read_section(c, secs[i], &len);
+			long at;
+			if (!buf)
+				continue;
+			at = pyver_scan((const char *)buf, len, &rt->ver);
+			free(buf);
+			if (at >= 0) {
+				rt->version_from = "version string in memory";
+				return 0;
+			}
+		}
+	}
+	if (pyver_from_filename(rt->binary, &rt->ver, &ft) == 0) {
+		rt->version_from = "file name";
+		return ft ? 1 : 0;
+	}
+	return -1;
+}
+
+/* 2.7 / 3.6: address of the static interp_head. */
+static uint64_t find_interp_head_static(struct ctx *c, const struct py_layout *L)
+{
+	if (c->sym[S_INTERP_HEAD]) {
+		c->rt->found_by = "symbol interp_head";
+		return c->sym[S_INTERP_HEAD];
+	}
+	if (c->sym[S_INTERP_HEAD_FN]) {
+		/* x86_64: [endbr64] mov rax, [rip + disp32]; ret */
+		uint8_t code[16];
+		uint64_t fn = c->sym[S_INTERP_HEAD_FN];
+		if (mem_read(c->pid, fn, code, sizeof(code)) == 0) {
+			size_t o = 0;
+			if (code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa)
+				o = 4;
+			if (code[o] == 0x48 && code[o + 1] == 0x8b && code[o + 2] == 0x05) {
+				int32_t disp;
+				memcpy(&disp, code + o + 3, 4);
+				c->rt->found_by = "PyInterpreterState_Head()";
+				return fn + o + 7 + (uint64_t)(int64_t)disp;
+			}
+		}
+	}
+	c->rt->found_by = "scan";
+	return scan_interp(c, L);
+}
+
+/* 3.7+: address of _PyRuntime. */
+static uint64_t find_runtime(struct ctx *c, const struct py_layout *L)
+{
+	uint64_t w;
+
+	if (c->sym[S_PYRUNTIME]) {
+		c->rt->found_by = "symbol _PyRuntime";
+		return c->sym[S_PYRUNTIME];
+	}
+	if (c->have_rt) {
+		c->rt->found_by = "section .PyRuntime";
+		return c->bias + c->sec_rt.vaddr;
+	}
+	if (c->rt->ver.minor >= 13) {
+		c->rt->found_by = "scan for _Py_DebugOffsets";
+		return scan_cookie(c);
+	}
+	if (!L)
+		return 0;
+	c->rt->found_by = "scan";
+	w = scan_interp(c, L);
+	return w ? w - (uint64_t)L->rt_interp_head : 0;
+}
+
+static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
+{
+	struct pyrt *rt = c->rt;
+	char path[1200];
+	uint64_t vaddr[S_COUNT];
+	int mode = symbols_mode(), r, i, anchor;
+	const struct py_layout *L = NULL;
+	uint64_t interp;
+
+	snprintf(rt->binary, sizeof(rt->binary), "%s", cd->path);
+	if (cd->deleted)
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)c->pid,
+			 (unsigned long long)cd->start, (unsigned long long)cd->end);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)c->pid, cd->path);
+	r = elf_open(&c->elf, path);
+	if (r < 0)
+		return set_err(c, PYRT_E_NOTPYTHON, "cannot read '%s': %s", cd->path, strerror(-r));
+	memset(vaddr, 0, sizeof(vaddr));
+	if (mode > 0)
+		elf_symbols(c->elf, sym_names, S_COUNT, vaddr, NULL, mode == 2);
+	c->have_rt = elf_section(c->elf, ".PyRuntime", &c->sec_rt) == 0;
+	c->have_data = elf_section(c->elf, ".data", &c->sec_data) == 0;
+	c->have_bss = elf_section(c->elf, ".bss", &c->sec_bss) == 0;
+	c->bias = cd->start - elf_load_base(c->elf);
+	rt->bias = c->bias;
+	for (i = 0; i < S_COUNT; i++)
+		c->sym[i] = vaddr[i] ? vaddr[i] + c->bias : 0;
+	anchor = c->sym[S_PYRUNTIME] || c->sym[S_PY_VERSION] || c->sym[S_INTERP_HEAD_FN] ||
+		 c->sym[S_GETVERSION] || c->have_rt ||
+		 (mode == 0 && cd->prio < 2);
+	if (!anchor)
+		return set_err(c, PYRT_E_NOTPYTHON, "'%s' has no Python runtime", cd->path);
+
+	r = find_version(c);
+	if (r < 0)
+		return set_err(c, PYRT_E_NOTPYTHON, "cannot tell the Python version of '%s'", cd->path);
+	pyver_str(&rt->ver, rt->version, sizeof(rt->version));
+	if (r == 1)
+		return set_err(c, PYRT_E_FREETHREADED,
+			       "Python %s in '%s' is a free-threaded build, which pyspy-capture cannot read yet",
+			       rt->version, cd->path);
+	if (!pyver_supported(&rt->ver))
+		return set_err(c, PYRT_E_UNSUPPORTED,
+			       "Python %s is not supported (pyspy-capture reads 2.7 and 3.6 - 3.15)",
+			       rt->version);
+
+	if (rt->ver.minor >= 13 && rt->ver.major == 3) {
+		size_t n = layout_debug_offsets_size(rt->ver.minor);
+		uint8_t buf[1024];
+		uint64_t hex;
+		int ft;
+		char why[160];
+		rt->runtime = find_runtime(c, NULL);
+		if (!rt->runtime)
+			return set_err(c, PYRT_E_NORUNTIME, "cannot find _PyRuntime in '%s'", cd->path);
+		if (n > sizeof(buf) || mem_read(c->pid, rt->runtime, buf, n) < 0)
+			return set_err(c, PYRT_E_NORUNTIME, "cannot read _PyRuntime in '%s'", cd->path);
+		if (layout_from_debug_offsets(buf, n, rt->ver.minor, &rt->L, &hex, &ft,
+					      why, sizeof(why)) < 0)
+			return set_err(c, PYRT_E_NORUNTIME, "Python %s in '%s': %s", rt->version,
+				       cd->path, why);
+		if (ft)
+			return set_err(c, PYRT_E_FREETHREADED,
+				       "Python %s in '%s' is a free-threaded build, which pyspy-capture cannot read yet",
+				       rt->version, cd->path);
+		/* The debug offsets carry the exact version; prefer it. */
+		if (strcmp(rt->version_from, "Py_Version") != 0) {
+			pyver_from_hex(hex, &rt->ver);
+			pyver_str(&rt->ver, rt->version, sizeof(rt->version));
+		}
+		L = &rt->L;
+	} else {
+		L = layout_for(rt->ver.major, rt->ver.minor, rt->ver.micro);
+		if (!L)
+			return set_err(c, PYRT_E_UNSUPPORTED, "Python %s is not supported", rt->version);
+		rt->L = *L;
+		L = &rt->L;
+		if (L->rt_interp_head >= 0) {
+			rt->runtime = find_runtime(c, L);
+			if (!rt->runtime)
+				return set_err(c, PYRT_E_NORUNTIME, "cannot find _PyRuntime in '%s'",
+					       cd->path);
+		}
+	}
+	if (L->rt_interp_head >= 0)
+		rt->interp_head_ptr = rt->runtime + (uint64_t)L->rt_interp_head;
+	else
+		rt->interp_head_ptr = find_interp_head_static(c, L);
+	if (!rt->interp_head_ptr)
+		return set_err(c, PYRT_E_NORUNTIME,
+			       "cannot find the interpreter list of Python %s in '%s'", rt->version,
+			       cd->path);
+
+	if (L->gil == PY_GIL_SYMBOL)
+		rt->gil_tstate_ptr = c->sym[S_TSTATE_CURRENT];
+	else if (L->gil == PY_GIL_RUNTIME)
+		rt->gil_tstate_ptr = rt->runtime + (uint64_t)L->rt_tstate_current;
+	if (L->gil == PY_GIL_SYMBOL && !rt->gil_tstate_ptr)
+		rt->L.gil = PY_GIL_NONE;
+	rt->type_code = c->sym[S_CODE_TYPE];
+	rt->type_str = rt->ver.major == 2 ? c->sym[S_STRING_TYPE] : c->sym[S_UNICODE_TYPE];
+	rt->type_bytes = rt->ver.major == 2 ? c->sym[S_STRING_TYPE] : c->sym[S_BYTES_TYPE];
+	rt->type_frame = c->sym[S_FRAME_TYPE];
+	if (rt->ver.minor == 12)
+		rt->func_version_ptr = c->sym[S_FUNC_VERSION];
+
+	if (rd64(c, rt->interp_head_ptr, &interp) < 0)
+		return set_err(c, PYRT_E_NORUNTIME, "cannot read the interpreter list of '%s'",
+			       cd->path);
+	if (interp == 0)
+		return set_err(c, PYRT_E_NOTREADY, "the Python %s interpreter is not initialised",
+			       rt->version);
+	if (!interp_valid(c, L, interp, 1)) {
+		/* Mid-initialisation a symbol-located head may be transiently odd. */
+		if (strncmp(rt->found_by, "scan", 4) != 0)
+			return set_err(c, PYRT_E_NOTREADY,
+				       "the Python %s interpreter does not look initialised",
+				       rt->version);
+		return set_err(c, PYRT_E_NORUNTIME, "no valid Python %s interpreter found in '%s'",
+			       rt->version, cd->path);
+	}
+	{
+		uint64_t ts;
+		if (rd64(c, interp + (uint64_t)L->is_threads_head, &ts) == 0 && ts == 0)
+			return set_err(c, PYRT_E_NOTREADY, "the Python %s interpreter has no threads yet",
+				       rt->version);
+	}
+	return PYRT_OK;
+}
+
+/* Ranking of failures: the most informative one is reported. */
+static int status_rank(enum pyrt_status s)
+{
+	switch (s) {
+	case PYRT_E_NOTREADY: return 5;
+	case PYRT_E_FREETHREADED: return 4;
+	case PYRT_E_UNSUPPORTED: return 4;
+	case PYRT_E_NORUNTIME: return 3;
+	case PYRT_E_NOTPYTHON: return 1;
+	default: return 0;
+	}
+}
+
+enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t errcap)
+{
+	struct proc_maps maps;
+	struct cand cands[16];
+	size_t nc = 0, i, j;
+	char exe[1024] = "";
+	char best_err[512] = "";
+	enum pyrt_status best = PYRT_E_NOTPYTHON;
+	int r;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->pid = pid;
+	rt->found_by = rt->version_from = "";
+	r = proc_maps_read(pid, &maps);
+	if (r == -ENOENT || r == -ESRCH) {
+		snprintf(err, errcap, "no such process");
+		return PYRT_E_NOPROC;
+	}
+	if (r == -EACCES || r == -EPERM) {
+		snprintf(err, errcap, "%s", strerror(-r));
+		return PYRT_E_PERM;
+	}
+	if (r < 0) {
+		snprintf(err, errcap, "cannot read /proc/%d/maps: %s", (int)pid, strerror(-r));
+		return PYRT_E_NOPROC;
+	}
+	if (maps.n == 0) {
+		proc_maps_release(&maps);
+		snprintf(err, errcap, "process %d has no memory mappings (a zombie or kernel thread)",
+			 (int)pid);
+		return PYRT_E_NOTPYTHON;
+	}
+	if (proc_exe(pid, exe, sizeof(exe)) < 0)
+		exe[0] = 0;
+	for (i = 0; i < maps.n && nc < 16; i++) {
+		const struct proc_map *m = &maps.v[i];
+		const char *b;
+		int prio, dup = 0;
+		if (m->path[0] != '/' || m->offset != 0)
+			continue;
+		b = base_name(m->path);
+		if (is_libpython(b))
+			prio = 0;
+		else if (is_python_exe(b))
+			prio = 1;
+		else if (exe[0] && strcmp(m->path, exe) == 0)
+			prio = 2;
+		else
+			continue;
+		for (j = 0; j < nc; j++)
+			if (strcmp(cands[j].path, m->path) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		cands[nc].path = m->path;
+		cands[nc].start = m->start;
+		cands[nc].prio = prio;
+		cands[nc].deleted = m->deleted;
+		/* The end of the whole file mapping is not needed for map_files:
+		 * the first mapping's range names the file. */
+		cands[nc].end = m->end;
+		nc++;
+	}
+	/* Stable sort by priority. */
+	for (i = 1; i < nc; i++) {
+		struct cand t = cands[i];
+		for (j = i; j > 0 && cands[j - 1].prio > t.prio; j--)
+			cands[j] = cands[j - 1];
+		cands[j] = t;
+	}
+	for (i = 0; i < nc; i++) {
+		struct ctx c;
+		enum pyrt_status s;
+		char e[512];
+		memset(&c, 0, sizeof(c));
+		c.pid = pid;
+		c.maps = &maps;
+		c.rt = rt;
+		c.err = e;
+		c.errcap = sizeof(e);
+		memset(rt, 0, sizeof(*rt));
+		rt->pid = pid;
+		rt->found_by = rt->version_from = "";
+		s = (enum pyrt_status)try_binary(&c, &cands[i]);
+		elf_close(c.elf);
+		if (s == PYRT_OK) {
+			proc_maps_release(&maps);
+			return PYRT_OK;
+		}
+		if (status_rank(s) > status_rank(best) || !best_err[0]) {
+			best = s;
+			snprintf(best_err, sizeof(best_err), "%s", e);
+		}
+	}
+	proc_maps_release(&maps);
+	if (nc == 0 || best == PYRT_E_NOTPYTHON) {
+		const char *b = exe[0] ? base_name(exe) : "?";
+		snprintf(err, errcap, "process %d ('%s') is not a Python process%s%s", (int)pid, b,
+			 nc ? ": " : "", nc ? best_err : "");
+		return PYRT_E_NOTPYTHON;
+	}
+	snprintf(err, errcap, "%s", best_err);
+	return best;
+}

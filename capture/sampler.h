@@ -1,0 +1,85 @@
+/*
+ * sampler.h - the sampling loop: a fixed (or exponential) schedule of
+ * ticks with absolute deadlines; at each tick every thread of every target
+ * process is read and written as samples.
+ *
+ * Timing: clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) to the next
+ * scheduled time with 1 ns timer slack.  A tick that starts later than one
+ * period after its scheduled time is not run: it is counted as missed and
+ * the schedule moves on (no catch-up bursts).  LAG records summarise the
+ * timing every second.
+ */
+#ifndef PYSPY_CAPTURE_SAMPLER_H
+#define PYSPY_CAPTURE_SAMPLER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pyspy_format.h"
+#include "python/pyrt.h"
+#include "target.h"
+
+struct sampler_opts {
+	uint32_t rate_hz;
+	uint64_t duration_ns;    /* wall-clock limit, 0 = none */
+	int blocking;            /* --blocking */
+	int exponential;         /* --timer exponential */
+	FILE *print;             /* --print: decoded stacks, else NULL */
+};
+
+struct sampler_stats {
+	uint64_t ticks, missed, samples, partial, errors;
+	uint64_t max_late_ns, sum_late_ns;
+	uint64_t end_ns;         /* since capture start */
+};
+
+struct sampler;
+
+/* Caller owns; free with sampler_free().  start_mono_ns = capture start. */
+int sampler_new(struct sampler **out, struct psf_writer *w, const struct sampler_opts *o,
+		uint64_t start_mono_ns);
+
+/* Accepts NULL.  Resumes any paused thread. */
+void sampler_free(struct sampler *s);
+
+/*
+ * Trace one more process (writes its PROCESS record).  is_child: launched
+ * by us, reaped with waitpid().  0 or a negative PSF_E_* / -errno.
+ */
+int sampler_add(struct sampler *s, pid_t pid, const struct pyrt *rt, int is_child);
+
+/*
+ * One tick over all live targets (also usable alone for one-shot dumps).
+ * 0, or a negative PSF_E_* when writing failed.
+ */
+int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns);
+
+/*
+ * Run until a stop condition: *stop set (signal), the duration, every
+ * target ended, or a write error.  *child_event is set by a SIGCHLD
+ * handler and cleared here.  Returns an enum psf_end_reason.
+ */
+int sampler_run(struct sampler *s, volatile sig_atomic_t *stop,
+		volatile sig_atomic_t *child_event);
+
+/*
+ * End the capture's records: final ERRORS and LAG, PROCESS_END for every
+ * target (root_how/root_status for a target that has no recorded end).
+ */
+int sampler_finish(struct sampler *s, uint64_t now_ns);
+
+/* Targets (the registry). */
+size_t sampler_ntargets(const struct sampler *s);
+struct target *sampler_target(struct sampler *s, size_t i);
+
+void sampler_stats(const struct sampler *s, struct sampler_stats *st);
+
+/* The psf error that stopped the loop (0 if none), errno saved with it. */
+int sampler_write_error(const struct sampler *s, int *saved_errno);
+
+/* Monotonic clock in ns. */
+uint64_t sampler_now(void);
+
+#endif /* PYSPY_CAPTURE_SAMPLER_H */

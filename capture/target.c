@@ -1,0 +1,412 @@
+/*
+ * target.c - one traced process (see target.h).
+ */
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+struct target_thread {
+	uint8_t used;
+	uint8_t named_py;        /* the name came from threading */
+	char preset;             /* state read before the threads were paused */
+	uint32_t psf_id;
+	int32_t tid;
+	int statfd;
+	uint32_t name_gen;
+	uint64_t last_ns;
+	uint32_t depth, cap;     /* cached stack, root first */
+	uint32_t *sframe, *sid;
+	int32_t *sline;
+};
+
+static int werr;             /* first psf error of the current sample pass */
+
+static uint32_t intern(struct target *t, const char *s)
+{
+	uint32_t id = 0;
+	int r;
+
+	if (!s || !*s)
+		return 0;
+	r = psf_writer_string(t->w, s, strlen(s), &id);
+	if (r < 0) {
+		if (!werr)
+			werr = r;
+		return 0;
+	}
+	return id;
+}
+
+int target_init(struct target *t, pid_t pid, const struct pyrt *rt, int is_child,
+		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print)
+{
+	struct psf_process pr;
+	struct proc_stat st;
+	char cmd[4096], path[64];
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->is_child = is_child;
+	t->w = w;
+	t->print = print;
+	t->start_mono_ns = start_mono_ns;
+	t->first_ns = t->last_ns = now_ns;
+	t->memfd = -1;
+	t->py = pyproc_new(rt, w);
+	if (!t->py)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	t->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	t->probe_addr = rt->interp_head_ptr;
+	memset(&pr, 0, sizeof(pr));
+	pr.pid = pid;
+	if (proc_stat_read(pid, 0, &st) == 0)
+		pr.ppid = st.ppid;
+	pr.start_ns = now_ns;
+	werr = 0;
+	if (proc_cmdline(pid, cmd, sizeof(cmd)) > 0)
+		pr.cmdline = intern(t, cmd);
+	pr.python_version = intern(t, rt->version);
+	pr.exe = intern(t, rt->binary);
+	if (werr)
+		return werr;
+	r = psf_writer_process(w, &pr, &t->process_id);
+	return r < 0 ? r : 0;
+}
+
+static struct target_thread *slot(struct target *t, uint32_t i)
+{
+	if (i >= t->nth) {
+		uint32_t n = t->nth ? t->nth : 8;
+		struct target_thread *nt;
+		while (n <= i)
+			n *= 2;
+		nt = realloc(t->th, n * sizeof(*nt));
+		if (!nt)
+			return NULL;
+		memset(nt + t->nth, 0, (n - t->nth) * sizeof(*nt));
+		for (uint32_t k = t->nth; k < n; k++)
+			nt[k].statfd = -1;
+		t->th = nt;
+		t->nth = n;
+	}
+	return &t->th[i];
+}
+
+static void thread_close(struct target_thread *tt)
+{
+	if (tt->statfd >= 0)
+		close(tt->statfd);
+	tt->statfd = -1;
+	tt->used = 0;
+}
+
+static const char *status_str(uint32_t flags)
+{
+	if (flags & PSF_SF_IDLE)
+		return "idle";
+	if (flags & PSF_SF_GIL)
+		return "active+gil";
+	if (flags & PSF_SF_IDLE_UNKNOWN)
+		return "unknown";
+	return "active";
+}
+
+static void print_sample(struct target *t, const struct py_sample *s, uint32_t flags,
+			 const char *name)
+{
+	uint32_t i;
+
+	fprintf(t->print, "Thread %d (%s%s%s): \"%s\"\n", (int)s->tid, status_str(flags),
+		(flags & PSF_SF_PARTIAL) ? ",partial" : "",
+		(flags & PSF_SF_TRUNCATED) ? ",truncated" : "", name ? name : "");
+	for (i = 0; i < s->nframes; i++) {
+		const char *n, *q, *f;
+		int32_t first;
+		pyproc_frame_info(t->py, &s->frames[i], &n, &q, &f, &first);
+		fprintf(t->print, "    %s (%s:%d)\n", q, f, (int)s->frames[i].line);
+	}
+}
+
+static void on_sample(void *ctx, const struct py_sample *s)
+{
+	struct target *t = ctx;
+	struct target_thread *tt = slot(t, s->slot);
+	uint32_t flags = s->flags, stack = 0, n = s->nframes, common = 0, i;
+	uint64_t rel = s->t_ns > t->start_mono_ns ? s->t_ns - t->start_mono_ns : 0;
+	const char *name = s->name;
+	char comm[64];
+	char state;
+	struct psf_sample smp;
+	int r;
+
+	if (!tt) {
+		if (!werr)
+			werr = PSF_E_NOMEM;
+		return;
+	}
+	if (s->is_new || !tt->used) {
+		struct psf_thread th;
+		thread_close(tt);
+		tt->used = 1;
+		tt->tid = s->tid;
+		tt->statfd = s->tid > 0 ? proc_stat_open(t->pid, s->tid) : -1;
+		tt->depth = 0;
+		tt->named_py = name != NULL;
+		tt->name_gen = s->name_gen;
+		/* No threading name (yet): the OS name, which 3.14+ sets. */
+		if (!name && s->tid > 0 && proc_comm(t->pid, s->tid, comm, sizeof(comm)) > 0)
+			name = comm;
+		memset(&th, 0, sizeof(th));
+		th.process = t->process_id;
+		th.tid = s->tid;
+		th.py_thread_id = s->thread_id;
+		th.name = intern(t, name);
+		th.first_ns = rel;
+		th.interp = s->interp_id;
+		th.flags = s->is_main ? PSF_TF_MAIN : 0;
+		r = psf_writer_thread(t->w, &th, &tt->psf_id);
+		if (r < 0 && !werr)
+			werr = r;
+	} else if (name && (!tt->named_py || s->name_gen != tt->name_gen)) {
+		struct psf_thread_name tn;
+		tt->named_py = 1;
+		tt->name_gen = s->name_gen;
+		tn.thread = tt->psf_id;
+		tn.t_ns = rel;
+		tn.name = intern(t, name);
+		r = psf_writer_thread_name(t->w, &tn);
+		if (r < 0 && !werr)
+			werr = r;
+	}
+	/* Idle: the kernel's view of the thread. */
+	state = tt->preset ? tt->preset : proc_stat_fd_state(tt->statfd);
+	tt->preset = 0;
+	if (state == 0)
+		flags |= PSF_SF_IDLE_UNKNOWN;
+	else if (state != 'R')
+		flags |= PSF_SF_IDLE;
+	/* Stack: reuse the ids of the unchanged outer frames. */
+	if (n > tt->cap) {
+		uint32_t nc = tt->cap ? tt->cap : 64;
+		while (nc < n)
+			nc *= 2;
+		tt->sframe = realloc(tt->sframe, nc * sizeof(*tt->sframe));
+		tt->sid = realloc(tt->sid, nc * sizeof(*tt->sid));
+		tt->sline = realloc(tt->sline, nc * sizeof(*tt->sline));
+		if (!tt->sframe || !tt->sid || !tt->sline) {
+			if (!werr)
+				werr = PSF_E_NOMEM;
+			tt->cap = 0;
+			tt->depth = 0;
+			return;
+		}
+		tt->cap = nc;
+	}
+	while (common < n && common < tt->depth &&
+	       tt->sframe[common] == s->frames[n - 1 - common].frame &&
+	       tt->sline[common] == s->frames[n - 1 - common].line)
+		common++;
+	stack = common ? tt->sid[common - 1] : 0;
+	for (i = common; i < n; i++) {
+		const struct py_frame *f = &s->frames[n - 1 - i];
+		r = psf_writer_stack(t->w, stack, f->frame, f->line, &stack);
+		if (r < 0) {
+			if (!werr)
+				werr = r;
+			tt->depth = 0;
+			return;
+		}
+		tt->sframe[i] = f->frame;
+		tt->sline[i] = f->line;
+		tt->sid[i] = stack;
+	}
+	tt->depth = n;
+	smp.t_ns = rel;
+	smp.late_ns = 0;
+	smp.thread = tt->psf_id;
+	smp.stack = stack;
+	smp.flags = flags;
+	r = psf_writer_sample(t->w, &smp);
+	if (r < 0 && !werr)
+		werr = r;
+	tt->last_ns = rel;
+	t->samples++;
+	if (flags & PSF_SF_PARTIAL)
+		t->partial++;
+	if (t->print)
+		print_sample(t, s, flags, name);
+}
+
+static void on_thread_end(void *ctx, uint32_t i)
+{
+	struct target *t = ctx;
+	struct psf_thread_end e;
+	int r;
+
+	if (i >= t->nth || !t->th[i].used)
+		return;
+	e.thread = t->th[i].psf_id;
+	e.last_ns = t->th[i].last_ns;
+	r = psf_writer_thread_end(t->w, &e);
+	if (r < 0 && !werr)
+		werr = r;
+	thread_close(&t->th[i]);
+}
+
+static const struct pyproc_ops ops = { on_sample, on_thread_end };
+
+void target_check(struct target *t)
+{
+	struct proc_stat st;
+	char c;
+	ssize_t n;
+
+	if (t->state != TARGET_LIVE)
+		return;
+	if (t->memfd < 0)
+		return;
+	n = pread(t->memfd, &c, 1, (off_t)t->probe_addr);
+	if (n == 1)
+		return;
+	/* The address space the capture attached to is gone. */
+	if (!proc_exists(t->pid) || proc_stat_read(t->pid, 0, &st) < 0 || st.state == 'Z' ||
+	    st.state == 'X') {
+		t->state = TARGET_EXITED;
+		t->end_how = PSF_END_UNKNOWN;
+	} else {
+		t->state = TARGET_EXEC;
+		t->end_how = PSF_END_EXEC;
+	}
+}
+
+int target_sample(struct target *t, uint64_t now_ns)
+{
+	int r;
+
+	if (t->state != TARGET_LIVE)
+		return 0;
+	werr = 0;
+	if (t->print)
+		fprintf(t->print, "--- pid %d at %.6f s\n", (int)t->pid, now_ns / 1e9);
+	r = pyproc_sample(t->py, &ops, t);
+	if (werr)
+		return werr;
+	if (r == -EIO)
+		return PSF_E_IO;
+	t->last_ns = now_ns;
+	if (r == 0) {
+		t->noread_ticks = 0;
+		return 0;
+	}
+	if (r == PYPROC_GONE) {
+		target_check(t);
+		if (t->state == TARGET_LIVE) {
+			t->state = TARGET_EXITED;
+			t->end_how = PSF_END_UNKNOWN;
+		}
+		return 0;
+	}
+	if (r == PYPROC_NOINTERP) {
+		/* Finalising, exec'd or exiting: look closer after a few. */
+		if (++t->noread_ticks >= 3)
+			target_check(t);
+		return 0;
+	}
+	t->state = TARGET_ERROR;
+	t->end_errno = -r;
+	t->end_how = PSF_END_UNKNOWN;
+	return 0;
+}
+
+void target_preset_states(struct target *t, const pid_t *tids, const char *states, size_t n)
+{
+	uint32_t i;
+	size_t k;
+
+	for (i = 0; i < t->nth; i++) {
+		if (!t->th[i].used)
+			continue;
+		for (k = 0; k < n; k++)
+			if (tids[k] == t->th[i].tid)
+				t->th[i].preset = states[k];
+	}
+}
+
+int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total)
+{
+	uint64_t counts[PSF_ERRK_COUNT_];
+	int k, r;
+
+	if (!t->py)
+		return 0;
+	pyproc_take_errors(t->py, counts);
+	for (k = 0; k < PSF_ERRK_COUNT_; k++) {
+		struct psf_errors e;
+		if (!counts[k])
+			continue;
+		if (total)
+			*total += counts[k];
+		e.process = t->process_id;
+		e.t_ns = now_ns;
+		e.kind = (uint32_t)k;
+		e.count = counts[k];
+		r = psf_writer_errors(t->w, &e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int target_finish(struct target *t, uint64_t now_ns, uint8_t how, int32_t status)
+{
+	struct psf_process_end e;
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < t->nth; i++) {
+		struct psf_thread_end te;
+		if (!t->th[i].used)
+			continue;
+		te.thread = t->th[i].psf_id;
+		te.last_ns = t->th[i].last_ns;
+		r = psf_writer_thread_end(t->w, &te);
+		if (r < 0)
+			return r;
+		thread_close(&t->th[i]);
+	}
+	e.process = t->process_id;
+	e.t_ns = now_ns;
+	e.how = how;
+	e.status = status;
+	return psf_writer_process_end(t->w, &e);
+}
+
+void target_release(struct target *t)
+{
+	uint32_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nth; i++) {
+		thread_close(&t->th[i]);
+		free(t->th[i].sframe);
+		free(t->th[i].sid);
+		free(t->th[i].sline);
+	}
+	free(t->th);
+	t->th = NULL;
+	t->nth = 0;
+	if (t->memfd >= 0)
+		close(t->memfd);
+	t->memfd = -1;
+	pyproc_free(t->py);
+	t->py = NULL;
+}

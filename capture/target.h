@@ -1,0 +1,87 @@
+/*
+ * target.h - one traced process: its Python sampler, its threads as
+ * capture-file records, and how it ended.
+ *
+ * The sampler keeps an array of targets (a process registry), so more
+ * processes (subprocesses, issue 5) plug in without changing the loop.
+ */
+#ifndef PYSPY_CAPTURE_TARGET_H
+#define PYSPY_CAPTURE_TARGET_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pyspy_format.h"
+#include "python/pyproc.h"
+#include "python/pyrt.h"
+
+enum target_state {
+	TARGET_LIVE = 0,
+	TARGET_EXITED = 1,       /* gone (exit or kill) */
+	TARGET_EXEC = 2,         /* replaced itself with exec() */
+	TARGET_ERROR = 3,        /* cannot be read any more */
+};
+
+struct target_thread;
+
+struct target {
+	pid_t pid;
+	int is_child;            /* launched by us: reap with waitpid */
+	enum target_state state;
+	int finished;            /* PROCESS_END written */
+	int reaped;              /* a launched child's exit status is known */
+	int exec_gave_up;        /* exec'd a non-Python program */
+	uint8_t end_how;         /* enum psf_end_how once ended */
+	int32_t end_status;
+	int end_errno;           /* TARGET_ERROR: why */
+	struct pyproc *py;
+	uint32_t process_id;     /* PROCESS record id */
+	uint64_t first_ns;
+	uint64_t last_ns;
+	int memfd;               /* /proc/PID/mem: reads 0 bytes after exec/exit */
+	uint64_t probe_addr;     /* an address mapped in the original image */
+	uint64_t samples, partial;
+	uint64_t errors_ptrace;  /* --blocking: threads that could not be paused */
+	unsigned noread_ticks;   /* consecutive ticks without an interpreter */
+	struct target_thread *th;
+	uint32_t nth;
+	FILE *print;             /* --print: decoded stacks go here, else NULL */
+	struct psf_writer *w;
+	uint64_t start_mono_ns;
+};
+
+/*
+ * Start tracing pid with a discovered runtime: writes the PROCESS record.
+ * t is caller storage.  Returns 0, or a negative PSF_E_* / -ENOMEM.
+ */
+int target_init(struct target *t, pid_t pid, const struct pyrt *rt, int is_child,
+		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print);
+
+/*
+ * Sample every thread of the target once.  *gil_tids receives nothing;
+ * states[] (may be NULL) are pre-read /proc states by tid for --blocking.
+ * Returns 0, or a negative PSF_E_* when writing failed (errno set).
+ * Changes t->state when the process is gone or exec'd.
+ */
+int target_sample(struct target *t, uint64_t now_ns);
+
+/* Use these pre-read thread states (tid, state char) for the next sample. */
+void target_preset_states(struct target *t, const pid_t *tids, const char *states, size_t n);
+
+/* Check for exec/exit between samples (cheap; call every ~100 ms). */
+void target_check(struct target *t);
+
+/*
+ * The process ended (or the capture ends): write THREAD_END and
+ * PROCESS_END records.  how/status as in struct psf_process_end.
+ */
+int target_finish(struct target *t, uint64_t now_ns, uint8_t how, int32_t status);
+
+/* Write ERRORS records for the errors counted since the last call. */
+int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total);
+
+/* Release everything (no records written).  Accepts NULL. */
+void target_release(struct target *t);
+
+#endif /* PYSPY_CAPTURE_TARGET_H */
