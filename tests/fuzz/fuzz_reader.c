@@ -1,0 +1,137 @@
+/*
+ * fuzz_reader - libFuzzer target: any bytes through psf_reader_open_mem()
+ * and psf_reader_next() until the end or an error.  Besides the
+ * sanitizers, it checks the reader's promises (traps on a violation):
+ * ids are consecutive per space, references point at defined ids, strings
+ * are NUL-terminated valid UTF-8, errors are sticky.
+ *
+ * Every input is read twice: as is, and with its header and chunk CRCs
+ * recomputed.  Mutations almost never keep a CRC-32C right, so without the
+ * second pass the fuzzer would only ever test the checksum checks; with it
+ * the record, sample block and zstd validation get the mutated bytes.
+ *
+ * Build and run: `make fuzz`, then tests/fuzz/run.sh (seed corpus in
+ * tests/fuzz/corpus/reader/).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format_int.h"
+#include "pyspy_format.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+
+static void read_all(const uint8_t *data, size_t size)
+{
+	struct psf_reader *r = NULL;
+	struct psf_record rec;
+	uint32_t strings = 0, frames = 0, stacks = 0, procs = 0, threads = 0;
+	int ret;
+
+	ret = psf_reader_open_mem(&r, data, size);
+	if (ret < 0) {
+		ASSERT(ret == PSF_E_NEWER ? r != NULL : r == NULL);
+		if (r)
+			ASSERT(psf_reader_next(r, &rec) == PSF_E_NEWER);
+		psf_reader_free(r);
+		return;
+	}
+	while ((ret = psf_reader_next(r, &rec)) > 0) {
+		switch (rec.type) {
+		case PSF_REC_STRING:
+			ASSERT(rec.u.string.id == ++strings);
+			ASSERT(rec.u.string.len <= PSF_MAX_STRING);
+			ASSERT(rec.u.string.data[rec.u.string.len] == '\0');
+			ASSERT(strlen(rec.u.string.data) == rec.u.string.len);
+			ASSERT(psf_utf8_valid(rec.u.string.data, rec.u.string.len));
+			break;
+		case PSF_REC_FRAME:
+			ASSERT(rec.u.frame.id == ++frames);
+			ASSERT(rec.u.frame.kind <= PSF_FRAME_SYNTHETIC);
+			ASSERT(rec.u.frame.name <= strings && rec.u.frame.file <= strings &&
+			       rec.u.frame.qualname <= strings);
+			break;
+		case PSF_REC_STACK:
+			ASSERT(rec.u.stack.id == ++stacks);
+			ASSERT(rec.u.stack.parent < rec.u.stack.id);
+			ASSERT(rec.u.stack.frame >= 1 && rec.u.stack.frame <= frames);
+			break;
+		case PSF_REC_PROCESS:
+			ASSERT(rec.u.process.id == ++procs);
+			ASSERT(rec.u.process.pid >= 0 && rec.u.process.ppid >= 0);
+			break;
+		case PSF_REC_THREAD:
+			ASSERT(rec.u.thread.id == ++threads);
+			ASSERT(rec.u.thread.process >= 1 && rec.u.thread.process <= procs);
+			break;
+		case PSF_REC_SAMPLE:
+			ASSERT(rec.u.sample.thread >= 1 && rec.u.sample.thread <= threads);
+			ASSERT(rec.u.sample.stack <= stacks);
+			ASSERT((rec.u.sample.flags & ~(uint32_t)PSF_SF_KNOWN) == 0);
+			ASSERT(rec.u.sample.late_ns <= rec.u.sample.t_ns);
+			break;
+		case PSF_REC_LOCAL:
+			ASSERT(rec.u.local.repr[rec.u.local.repr_len] == '\0');
+			ASSERT(strlen(rec.u.local.repr) == rec.u.local.repr_len);
+			ASSERT(rec.u.local.thread >= 1 && rec.u.local.thread <= threads);
+			break;
+		case PSF_REC_THREAD_NAME:
+			ASSERT(rec.u.thread_name.thread >= 1 && rec.u.thread_name.thread <= threads);
+			break;
+		case PSF_REC_TRAILER:
+			ASSERT(psf_reader_complete(r));
+			break;
+		default:
+			ASSERT(psf_rec_name(rec.type) != NULL);
+			break;
+		}
+	}
+	/* Errors and the end are sticky. */
+	ASSERT(psf_reader_next(r, &rec) == ret);
+	/* Buffers: at most a stored and a raw chunk, a string, the header. */
+	ASSERT(psf_reader_memory(r) <= PSF_MAX_CHUNK_RAW + PSF_MAX_STRING + 1 + PSF_MAX_HEADER);
+	psf_reader_free(r);
+}
+
+/* Recompute the header CRC and every chunk's CRCs that can be located. */
+static void fix_crcs(uint8_t *p, size_t n)
+{
+	size_t hs, pos;
+
+	if (n < 16 || memcmp(p, PSF_MAGIC, PSF_MAGIC_LEN) != 0)
+		return;
+	hs = psf_get_le32(p + 12);
+	if (hs < PSF_MIN_HEADER || hs > n)
+		return;
+	psf_put_le32(p + hs - 4, psf_crc32c(0, p, hs - 4));
+	for (pos = hs; n - pos >= PSF_CHUNK_HEADER;) {
+		uint8_t *h = p + pos;
+		size_t stored = psf_get_le32(h + 12);
+
+		if (memcmp(h, PSF_CHUNK_MAGIC, 4) != 0 || stored > n - pos - PSF_CHUNK_HEADER)
+			break;
+		psf_put_le32(h + 20, psf_crc32c(0, h + PSF_CHUNK_HEADER, stored));
+		psf_put_le32(h + 28, psf_crc32c(0, h, 28));
+		pos += PSF_CHUNK_HEADER + stored;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy;
+
+	read_all(data, size);
+	/* An exact-size copy, so that any over-read is caught. */
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	fix_crcs(copy, size);
+	read_all(copy, size);
+	free(copy);
+	return 0;
+}
