@@ -7,10 +7,8 @@
 #
 #   env CHROMIUM=/path     browser (default /usr/bin/chromium)
 #   env FORMATS_ONLY=REGEX only EXPECT lines whose file matches (debugging)
-#   env FORMATS_CAPTURE=F  the capture to render (default: the largest
-#                          tests/data/analyze/*.pyspy, else one made by
-#                          $BUILD/tests/pyspy-synth -o FILE or by
-#                          $BUILD/bench/gen_capture)
+#   env FORMATS_CAPTURE=F  the "big" capture to render (default: one made
+#                          by $BUILD/bench/gen_capture)
 . "$(dirname "$0")/../lib.sh"
 HERE=$PYSPY_ROOT/tests/formats
 cd "$HERE" || exit 1
@@ -107,95 +105,127 @@ while IFS=$'\t' read -r v f rc re extra; do
 done <examples/EXPECT
 
 # ---------------------------------------------------------------- pyspy-analyze
-# Real outputs from a committed analyzer test capture (the largest), or one
-# made by the format library's synthetic capture generator.
-REAL="flamegraph speedscope collapsed"
-real_skip() { local r; for r in $REAL; do t_skip "formats: pyspy-analyze $r output" "$1"; done; }
-capture=
+# Real reports of two captures:
+#   app  the examples' data set (examples/app.synth through pyspy-synth):
+#        the reports must say exactly what the examples say;
+#   big  a larger synthetic capture (bench/gen_capture; or FORMATS_CAPTURE):
+#        many frames, thousands of samples, rounding at every edge.
+SYNTH=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
+GEN=$PYSPY_ROOT/$BUILD/bench/gen_capture
+REPORTS="collapsed speedscope flamegraph"
 if [ ! -x "$ANALYZE" ]; then
-	real_skip "pyspy-analyze not built yet"
+	for r in $REPORTS; do t_skip "formats: pyspy-analyze $r output" "pyspy-analyze not built yet"; done
 	exit 0
 fi
-capture=${FORMATS_CAPTURE:-$(ls -S "$PYSPY_ROOT"/tests/data/analyze/*.pyspy 2>/dev/null | head -n 1)}
-synth=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
-gen=$PYSPY_ROOT/$BUILD/bench/gen_capture
-if [ -z "$capture" ] && [ -x "$synth" ]; then
-	capture=$T_TMP/synth.pyspy
-	"$synth" -o "$capture" >/dev/null 2>&1 || capture=
-fi
-if [ -z "$capture" ] && [ -x "$gen" ]; then
-	capture=$T_TMP/gen.pyspy
-	"$gen" --samples 6000 --threads 3 --depth 12 --distinct-stacks 20 -o "$capture" >/dev/null 2>&1 || capture=
-fi
-if [ -z "$capture" ] || [ ! -s "$capture" ]; then
-	real_skip "no capture: tests/data/analyze/*.pyspy, $BUILD/tests/pyspy-synth or $BUILD/bench/gen_capture"
-	exit 0
-fi
-echo "capture: ${capture#"$PYSPY_ROOT"/}"
 
-out=$T_TMP/real
-mkdir -p "$out"
-# produce NAME REPORT FILE [OPTIONS]: run pyspy-analyze REPORT [OPTIONS] -o FILE CAPTURE
+# produce TAG REPORT FILE CAPTURE [OPTIONS]: pyspy-analyze REPORT [OPTIONS] -o FILE CAPTURE
 produce() {
-	local name=$1 report=$2 file=$3; shift 3
-	if timeout -k 5 120 "$ANALYZE" "$report" "$@" -o "$file" "$capture" >"$T_TMP/v.out" 2>&1 && [ -s "$file" ]; then
-		t_ok "formats: pyspy-analyze $name writes $(basename "$file")"
+	local tag=$1 report=$2 file=$3 cap=$4; shift 4
+	local name="formats: [$tag] pyspy-analyze $report${*:+ $*} writes $(basename "$file")"
+	if timeout -k 5 120 "$ANALYZE" "$report" "$@" -o "$file" "$cap" >"$T_TMP/v.out" 2>&1 && [ -s "$file" ]; then
+		t_ok "$name"
 		return 0
 	fi
-	t_fail "formats: pyspy-analyze $name writes $(basename "$file")" "pyspy-analyze $report $* -o FILE CAPTURE failed"
+	t_fail "$name" "exit status or empty output"
 	show_output 10
 	return 1
 }
-# real NAME VALIDATOR FILE [ARGS]: validate a real output; keeps the output
+# real TAG NAME VALIDATOR FILE [ARGS]: validate a report; the output is
+# kept as $T_TMP/TAG.VALIDATOR.FILE.out
 real() {
-	local name=$1 v=$2 f=$3; shift 3
+	local tag=$1 name=$2 v=$3 f=$4; shift 4
 	local why
 	why=$(needs "$v")
-	if [ -n "$why" ]; then t_skip "formats: $name" "$why"; return 1; fi
+	if [ -n "$why" ]; then t_skip "formats: [$tag] $name" "$why"; return 1; fi
 	if validate "$v" "$f" "$@"; then
-		t_ok "formats: $name"
-		cp "$T_TMP/v.out" "$T_TMP/$v.$(basename "$f").out"
+		t_ok "formats: [$tag] $name"
+		cp "$T_TMP/v.out" "$T_TMP/$tag.$v.$(basename "$f").out"
 		return 0
 	fi
-	t_fail "formats: $name" "$(grep -E '^(FAIL|ERROR|ALERT|JS ERROR)' "$T_TMP/v.out" | head -n 1)"
+	t_fail "formats: [$tag] $name" "$(grep -E '^(FAIL|ERROR|ALERT|JS ERROR)' "$T_TMP/v.out" | head -n 1)"
 	show_output 25
 	return 1
 }
-total_of() { sed -nE "$2" "$T_TMP/$1.out" 2>/dev/null | head -n 1; }
-
-if produce collapsed collapsed "$out/real.folded"; then
-	real "collapsed output is strict folded stacks" folded "$out/real.folded"
-	real "collapsed output loads in the speedscope app" load "$out/real.folded" --screenshot "$out/folded.png"
-fi
-if produce "collapsed --threads" collapsed "$out/real-threads.folded" --threads; then
-	real "collapsed --threads output is strict folded stacks" folded "$out/real-threads.folded"
-fi
-if produce speedscope speedscope "$out/real.speedscope.json"; then
-	real "speedscope output passes schema and structure checks" speedscope "$out/real.speedscope.json"
-	real "speedscope output passes ajv-cli with the package schema" ajv "$out/real.speedscope.json"
-	real "speedscope output loads in the speedscope app" load "$out/real.speedscope.json" --screenshot "$out/speedscope.png"
-fi
-if produce flamegraph flamegraph "$out/real.svg"; then
-	real "flamegraph output is well-formed XML (xmllint)" xmllint "$out/real.svg"
-	real "flamegraph output: hover, click-zoom, reset, search in chromium" svg "$out/real.svg" --screenshot "$out/flamegraph.png"
-fi
-if produce "flamegraph --threads" flamegraph "$out/real-threads.svg" --threads; then
-	real "flamegraph --threads output: hover, click-zoom, reset, search in chromium" svg "$out/real-threads.svg"
-fi
-
-# The three reports count the same samples.
-folded_total=$(total_of folded.real.folded 's/^OK [0-9]+ stacks, ([0-9]+) samples.*/\1/p')
-svg_total=$(total_of svg.real.svg 's/^INFO [0-9]+ frames, ([0-9]+) samples.*/\1/p')
-# (speedscope: sampled profiles only; empty samples are gaps, not samples)
-ss_line=$(total_of speedscope.real.speedscope.json 's/^OK [0-9]+ profiles \([0-9]+ sampled\), [0-9]+ frames, ([0-9]+) samples \(([0-9]+) empty\).*/\1 \2/p')
-ss_total=
-[ -n "$ss_line" ] && ss_total=$(( ${ss_line% *} - ${ss_line#* } ))
-if [ -n "$folded_total" ] && { [ -n "$svg_total" ] || [ -n "$ss_total" ]; }; then
-	if [ "${svg_total:-$folded_total}" = "$folded_total" ] && [ "${ss_total:-$folded_total}" = "$folded_total" ]; then
-		t_ok "formats: collapsed, flamegraph and speedscope count the same samples ($folded_total)"
+# same_counts TAG: the three reports count the same (non-idle) samples
+same_counts() {
+	local tag=$1 fo sv ss_line ss=
+	fo=$(sed -nE 's/^OK [0-9]+ stacks, ([0-9]+) samples.*/\1/p' "$T_TMP/$tag.folded.real.folded.out" 2>/dev/null)
+	sv=$(sed -nE 's/^INFO [0-9]+ frames, ([0-9]+) samples.*/\1/p' "$T_TMP/$tag.svg.real.svg.out" 2>/dev/null | head -n 1)
+	# (speedscope: sampled profiles; empty samples are gaps, not samples)
+	ss_line=$(sed -nE 's/^OK [0-9]+ profiles \([0-9]+ sampled\), [0-9]+ frames, ([0-9]+) samples \(([0-9]+) empty\).*/\1 \2/p' \
+		"$T_TMP/$tag.speedscope.real.speedscope.json.out" 2>/dev/null)
+	[ -n "$ss_line" ] && ss=$(( ${ss_line% *} - ${ss_line#* } ))
+	[ -n "$fo" ] && { [ -n "$sv" ] || [ -n "$ss" ]; } || return 0
+	if [ "${sv:-$fo}" = "$fo" ] && [ "${ss:-$fo}" = "$fo" ]; then
+		t_ok "formats: [$tag] collapsed, flamegraph and speedscope count the same samples ($fo)"
 	else
-		t_fail "formats: collapsed, flamegraph and speedscope count the same samples" \
-			"collapsed $folded_total, flamegraph ${svg_total:-?}, speedscope ${ss_total:-?}"
+		t_fail "formats: [$tag] collapsed, flamegraph and speedscope count the same samples" \
+			"collapsed $fo, flamegraph ${sv:-?}, speedscope ${ss:-?}"
 	fi
+}
+
+# reports TAG CAPTURE [exact]
+reports() {
+	local tag=$1 cap=$2 exact=${3:-} d=$T_TMP/$1
+	mkdir -p "$d"
+	if produce "$tag" collapsed "$d/real.folded" "$cap"; then
+		if [ -n "$exact" ]; then
+			real "$tag" "collapsed output is strict folded stacks, 16 samples" folded "$d/real.folded" --expect-total 16
+			if diff <(sort examples/valid.folded) <(sort "$d/real.folded") >"$T_TMP/v.out" 2>&1; then
+				t_ok "formats: [$tag] collapsed output has the examples' stacks and counts"
+			else
+				t_fail "formats: [$tag] collapsed output has the examples' stacks and counts" "diff: < expected, > pyspy-analyze"
+				show_output 20
+			fi
+		else
+			real "$tag" "collapsed output is strict folded stacks" folded "$d/real.folded"
+		fi
+		real "$tag" "collapsed output loads in the speedscope app" load "$d/real.folded" --screenshot "$d/folded.png"
+	fi
+	if produce "$tag" collapsed "$d/real-threads.folded" "$cap" --threads; then
+		real "$tag" "collapsed --threads output is strict folded stacks" folded "$d/real-threads.folded" ${exact:+--expect-total 16}
+	fi
+	if produce "$tag" speedscope "$d/real.speedscope.json" "$cap"; then
+		real "$tag" "speedscope output passes schema and structure checks" speedscope "$d/real.speedscope.json" ${exact:+--expect-profiles 2}
+		real "$tag" "speedscope output passes ajv-cli with the package schema" ajv "$d/real.speedscope.json"
+		real "$tag" "speedscope output loads in the speedscope app" load "$d/real.speedscope.json" --screenshot "$d/speedscope.png"
+	fi
+	if produce "$tag" flamegraph "$d/real.svg" "$cap"; then
+		real "$tag" "flamegraph output is well-formed XML (xmllint)" xmllint "$d/real.svg"
+		if [ -n "$exact" ]; then
+			real "$tag" "flamegraph output: click compute, search compute -> Matched 43.8%" svg "$d/real.svg" \
+				--frame compute --search compute --expect-matched 43.8 --screenshot "$d/flamegraph.png"
+			real "$tag" "flamegraph output: search work (nested match) -> Matched 50.0%" svg "$d/real.svg" \
+				--frame '<module>' --search work --expect-matched 50.0
+		else
+			real "$tag" "flamegraph output: hover, click-zoom, reset, search in chromium" svg "$d/real.svg" --screenshot "$d/flamegraph.png"
+		fi
+	fi
+	if produce "$tag" flamegraph "$d/real-threads.svg" "$cap" --threads; then
+		real "$tag" "flamegraph --threads output: hover, click-zoom, reset, search in chromium" svg "$d/real-threads.svg" \
+			${exact:+--frame thread --search ^main --expect-matched 50.0}
+	fi
+	same_counts "$tag"
+}
+
+if [ -x "$SYNTH" ] && "$SYNTH" -o "$T_TMP/app.pyspy" examples/app.synth >"$T_TMP/v.out" 2>&1; then
+	reports app "$T_TMP/app.pyspy" exact
+elif [ -x "$SYNTH" ]; then
+	t_fail "formats: [app] pyspy-synth examples/app.synth" "pyspy-synth failed"
+	show_output 5
+else
+	for r in $REPORTS; do t_skip "formats: [app] pyspy-analyze $r output" "$BUILD/tests/pyspy-synth not built"; done
+fi
+
+big=${FORMATS_CAPTURE:-}
+if [ -z "$big" ] && [ -x "$GEN" ]; then
+	big=$T_TMP/big.pyspy
+	"$GEN" --samples 6000 --threads 3 --depth 12 --distinct-stacks 20 -o "$big" >/dev/null 2>&1 || big=
+fi
+if [ -n "$big" ] && [ -s "$big" ]; then
+	echo "capture: ${big#"$T_TMP"/}"
+	reports big "$big"
+else
+	for r in $REPORTS; do t_skip "formats: [big] pyspy-analyze $r output" "no capture: $BUILD/bench/gen_capture not built (or set FORMATS_CAPTURE)"; done
 fi
 exit 0

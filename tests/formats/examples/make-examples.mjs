@@ -77,6 +77,28 @@ put('broken-garbage.folded', 'this is not a profile\nat all\n');
 want('folded', 'broken-garbage.folded', 1, 'no count');
 want('load', 'broken-garbage.folded', 1, 'ALERT: .*Unrecognized format');
 
+// ---------------------------------------------------------------- capture
+// The same data as a pyspy-synth description (tests/helpers/pyspy-synth.c):
+// run.sh turns it into a capture and checks pyspy-analyze's reports of it
+// against the examples (same stacks and counts, same Matched shares).
+// Two more ticks have only idle samples, which reports leave out by default.
+const synthFrame = (label) => { const m = /^(.*) \((.*):(\d+)\)$/.exec(label); return `${m[2]}:${m[1]}:${m[3]}`; };
+const expand = (stacks) => stacks.flatMap(([f, c]) => Array(c).fill(f.map(synthFrame).join(';')));
+const mainSamples = expand(MAIN), workerSamples = expand(WORKER);
+const synth = [
+  '# Written by make-examples.mjs: the examples\' data set as a capture (pyspy-synth).',
+  'meta hostname=formats-host cmdline="python3 app.py" python_version=3.11.2 python_exe=/usr/bin/python3.11 rate_hz=100 pid=4242',
+  'process app pid=4242 cmdline="python3 app.py" python=3.11.2 exe=/usr/bin/python3.11',
+  'thread main process=app tid=1001 name=MainThread main',
+  'thread worker process=app tid=1002 name=worker-1',
+];
+mainSamples.forEach((st, i) => {
+  synth.push(`tick ${(i + 1) * 10}ms`, `sample main ${st} gil`, `sample worker ${workerSamples[i]} at=${(i + 1) * 10000 + 100}us`);
+});
+for (const t of [90, 100]) synth.push(`tick ${t}ms`, `sample main ${mainSamples[0]} idle`, `sample worker ${workerSamples[0]} idle at=${t * 1000 + 100}us`);
+synth.push('trailer 110ms reason=exited', '');
+put('app.synth', synth.join('\n'));
+
 // ---------------------------------------------------------------- speedscope
 const SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 function speedscope() {
