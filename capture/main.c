@@ -157,7 +157,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->rate = 100;
 	/* '+': stop at the first non-option, so PROGRAM's options stay its own. */
-	while ((c = getopt_long(argc, argv, "+p:o:r:d:qvhV", longopts, NULL)) != -1) {
+	opterr = 0;   /* our own messages, with our own prefix */
+	while ((c = getopt_long(argc, argv, "+:p:o:r:d:qvhV", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p':
@@ -224,10 +225,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			printf("pyspy-capture %s (format %d.%d)\n", PYSPY_VERSION, PSF_FORMAT_MAJOR,
 			       PSF_FORMAT_MINOR);
 			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			/* getopt already printed "pyspy-capture: ..." */
-			fputs("Try 'pyspy-capture --help' for more information.\n", stderr);
-			exit(2);
+			if (optopt && optopt < 256)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -655,6 +658,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, MSG_PREFIX "captured %llu samples (%llu errors) in %.1f s to '%s' "
 			"(%s); %s\n", (unsigned long long)ss.samples, (unsigned long long)ss.errors,
 			end_ns / 1e9, out.path, sizebuf, endbuf);
+	}
+	if (msg_level >= 3) {
+		size_t i;
+		for (i = 0; i < sampler_ntargets(smp); i++) {
+			struct pyproc_stats ps;
+			struct target *t = sampler_target(smp, i);
+			if (!t->py)
+				continue;
+			pyproc_stats(t->py, &ps);
+			note(3, "pid %d: %llu ticks, %llu samples (%llu partial, %llu truncated, "
+			     "%llu torn retries); %llu read calls, %llu iovecs, %llu on-demand reads; "
+			     "code: %llu loads, %llu validations, %llu invalidations, %llu cache drops; "
+			     "%llu name scans", (int)t->pid,
+			     (unsigned long long)ps.ticks, (unsigned long long)ps.samples,
+			     (unsigned long long)ps.partial, (unsigned long long)ps.truncated,
+			     (unsigned long long)ps.torn_retries, (unsigned long long)ps.syscalls,
+			     (unsigned long long)ps.iovecs, (unsigned long long)ps.misses,
+			     (unsigned long long)ps.code_loads, (unsigned long long)ps.code_validations,
+			     (unsigned long long)ps.code_invalidations, (unsigned long long)ps.cache_drops,
+			     (unsigned long long)ps.tname_scans);
+		}
+		note(3, "timing: %llu ticks, %llu missed, mean late %.1f us, max late %.1f us",
+		     (unsigned long long)ss.ticks, (unsigned long long)ss.missed,
+		     ss.ticks ? ss.sum_late_ns / 1e3 / (double)ss.ticks : 0.0, ss.max_late_ns / 1e3);
 	}
 	psf_writer_free(w);
 	sampler_free(smp);

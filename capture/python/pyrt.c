@@ -575,8 +575,13 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 	proc_maps_release(&maps);
 	if (nc == 0 || best == PYRT_E_NOTPYTHON) {
 		const char *b = exe[0] ? base_name(exe) : "?";
+		/* Details only help when something looked like Python. */
+		int pyname = 0;
+		for (i = 0; i < nc; i++)
+			if (cands[i].prio < 2)
+				pyname = 1;
 		snprintf(err, errcap, "process %d ('%s') is not a Python process%s%s", (int)pid, b,
-			 nc ? ": " : "", nc ? best_err : "");
+			 pyname ? ": " : "", pyname ? best_err : "");
 		return PYRT_E_NOTPYTHON;
 	}
 	snprintf(err, errcap, "%s", best_err);

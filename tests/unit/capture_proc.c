@@ -1,0 +1,113 @@
+/*
+ * capture_proc - /proc parsing: maps lines (paths with spaces, deleted
+ * files, anonymous mappings), stat lines whose comm holds spaces and
+ * parentheses, and the live /proc of the test process itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "test.h"
+
+static void test_maps_parse(void)
+{
+	static const char text[] =
+		"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/python3.11\n"
+		"7f0000000000-7f0000021000 rw-p 00000000 00:00 0 \n"
+		"7f1000000000-7f1000100000 r--p 00010000 fd:01 42 /opt/my dir/libpython3.12.so.1.0\n"
+		"7f2000000000-7f2000001000 r-xp 00000000 fd:01 43 /tmp/x (deleted)\n"
+		"garbage line\n"
+		"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n";
+	struct proc_maps m;
+	char *buf = strdup(text);
+	const struct proc_map *f;
+
+	CHECK_EQ(proc_maps_parse(buf, &m), 0);
+	CHECK_EQ(m.n, 5);
+	CHECK_EQ(m.v[0].start, 0x400000);
+	CHECK_EQ(m.v[0].end, 0x452000);
+	CHECK_STR(m.v[0].perms, "r-xp");
+	CHECK_EQ(m.v[0].inode, 173521);
+	CHECK_EQ(m.v[0].dev_major, 8);
+	CHECK_EQ(m.v[0].dev_minor, 2);
+	CHECK_STR(m.v[0].path, "/usr/bin/python3.11");
+	CHECK_STR(m.v[1].path, "");
+	CHECK_STR(m.v[2].path, "/opt/my dir/libpython3.12.so.1.0");
+	CHECK_EQ(m.v[2].offset, 0x10000);
+	CHECK_EQ(m.v[2].dev_major, 0xfd);
+	CHECK_STR(m.v[3].path, "/tmp/x");
+	CHECK(m.v[3].deleted);
+	CHECK(!m.v[2].deleted);
+	CHECK_STR(m.v[4].path, "[stack]");
+	f = proc_maps_find(&m, 0x7f1000000fff);
+	CHECK(f == &m.v[2]);
+	CHECK(proc_maps_find(&m, 0x7f1000100000) == NULL);
+	CHECK(proc_maps_find(&m, 0x3fffff) == NULL);
+	proc_maps_release(&m);
+	proc_maps_release(&m);   /* harmless twice */
+}
+
+static void test_stat_parse(void)
+{
+	/* comm "a) b (c" with spaces and parentheses: fields follow the last ')'. */
+	static const char line[] =
+		"1234 (a) b (c) S 99 1234 1234 0 -1 4194560 100 0 0 0 17 23 0 0 20 0 1 0 "
+		"555 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+	struct proc_stat st;
+
+	CHECK_EQ(proc_stat_parse(line, strlen(line), &st), 0);
+	CHECK_STR(st.comm, "a) b (c");
+	CHECK(st.state == 'S');
+	CHECK_EQ(st.ppid, 99);
+	CHECK_EQ(st.utime, 17);
+	CHECK_EQ(st.stime, 23);
+	CHECK_EQ(st.starttime, 555);
+	CHECK(proc_stat_state(line, strlen(line)) == 'S');
+	CHECK(proc_stat_state("1 (x", 4) == 0);
+	CHECK_EQ(proc_stat_parse("garbage", 7, &st), -EINVAL);
+	CHECK(proc_stat_state("1 (x) R", 7) == 'R');
+	CHECK(proc_stat_state("1 (x)", 5) == 0);
+}
+
+static void test_live_self(void)
+{
+	struct proc_maps m;
+	struct proc_stat st;
+	pid_t tids[8];
+	char buf[256];
+	int fd;
+
+	CHECK_EQ(proc_maps_read(getpid(), &m), 0);
+	CHECK(m.n > 3);
+	CHECK(proc_maps_find(&m, (uint64_t)(uintptr_t)&test_live_self) != NULL);
+	proc_maps_release(&m);
+	CHECK_EQ(proc_stat_read(getpid(), 0, &st), 0);
+	CHECK(st.state == 'R');
+	CHECK_EQ(st.ppid, getppid());
+	CHECK_EQ(proc_tasks(getpid(), tids, 8), 1);
+	CHECK_EQ(tids[0], getpid());
+	fd = proc_stat_open(getpid(), getpid());
+	CHECK(fd >= 0);
+	CHECK(proc_stat_fd_state(fd) == 'R');
+	CHECK(proc_stat_fd_state(fd) == 'R');   /* pread: repeatable */
+	close(fd);
+	CHECK(proc_stat_fd_state(-1) == 0);
+	CHECK(proc_cmdline(getpid(), buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "capture_proc") != NULL);
+	CHECK(proc_exists(getpid()));
+	CHECK(!proc_exists(0x3ffffffe));
+	CHECK(proc_comm(getpid(), getpid(), buf, sizeof(buf)) > 0);
+	CHECK(strchr(buf, '\n') == NULL);
+	CHECK_EQ(proc_uid(getpid()), (long)getuid());
+	CHECK(proc_stat_read(0x3ffffffe, 0, &st) < 0);
+}
+
+int main(void)
+{
+	RUN(test_maps_parse);
+	RUN(test_stat_parse);
+	RUN(test_live_self);
+	return test_status();
+}
