@@ -20,7 +20,9 @@
 
 #define FG_FRAME_HEIGHT 16
 #define FG_FONT_SIZE 12
-#define FG_FONT_WIDTH 0.59
+/* Average glyph width / font size: 0.59 in flamegraph.pl, which overflows
+ * with DejaVu Sans (what Verdana falls back to on Linux). */
+#define FG_FONT_WIDTH 0.64
 #define FG_XPAD 10
 
 struct fg_opts {

@@ -118,10 +118,13 @@ static void print_process(FILE *fp, const struct model *m, int pi, int depth)
 	char a[32], b[32];
 	int i;
 
-	fprintf(fp, "    %*s%lld %s [Python %s] %s-%s s", 2 * depth, "", (long long)p->pid,
-		p->cmdline ? p->cmdline : "?", p->python_version ? p->python_version : "?",
-		fmt_secs(a, sizeof(a), (uint64_t)p->start_ns),
-		p->end_ns >= 0 ? fmt_secs(b, sizeof(b), (uint64_t)p->end_ns) : "");
+	fprintf(fp, "    %*s%lld %s [Python %s] ", 2 * depth, "", (long long)p->pid,
+		p->cmdline ? p->cmdline : "?", p->python_version ? p->python_version : "?");
+	if (p->end_ns >= 0)
+		fprintf(fp, "%s-%s s", fmt_secs(a, sizeof(a), (uint64_t)p->start_ns),
+			fmt_secs(b, sizeof(b), (uint64_t)p->end_ns));
+	else
+		fprintf(fp, "from %s s", fmt_secs(a, sizeof(a), (uint64_t)p->start_ns));
 	if (p->end_how >= 0 && p->end_how < (int)(sizeof(how_names) / sizeof(*how_names))) {
 		fprintf(fp, ", %s", how_names[p->end_how]);
 		if (p->end_how == PSF_END_EXITED || p->end_how == PSF_END_SIGNALED)
@@ -181,10 +184,14 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 			c->damage ? c->damage : "still being written or cut short");
 	}
 	fprintf(fp, "  Duration:    %s s\n", fmt_secs(a, sizeof(a), (uint64_t)c->end_ns));
-	fprintf(fp, "  Rate:        %lld Hz requested", (long long)c->rate_hz);
-	if (dur > 0 && c->ticks > 0)
-		fprintf(fp, ", %.1f Hz achieved", (double)c->ticks / dur);
-	fputc('\n', fp);
+	if (c->header_flags & PSF_HF_DUMP) {
+		fprintf(fp, "  Rate:        one-shot dump\n");
+	} else {
+		fprintf(fp, "  Rate:        %lld Hz requested", (long long)c->rate_hz);
+		if (dur > 0 && c->ticks > 0)
+			fprintf(fp, ", %.1f Hz achieved", (double)c->ticks / dur);
+		fputc('\n', fp);
+	}
 	for (i = 0; i < m->nthreads; i++) {
 		if (m->threads[i].capture != ci || !m->threads[i].selected)
 			continue;
@@ -197,8 +204,9 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 		fmt_count(a, sizeof(a), samples), fmt_pct(b, sizeof(b), (double)(samples - idle), (double)samples),
 		fmt_pct(d, sizeof(d), (double)gil, (double)samples),
 		fmt_pct(e, sizeof(e), (double)partial, (double)samples));
-	fprintf(fp, "  Ticks:       %s (missed %s)\n", fmt_count(a, sizeof(a), (uint64_t)c->ticks),
-		fmt_count(b, sizeof(b), (uint64_t)c->missed));
+	fprintf(fp, "  Ticks:       %s (missed %s)%s\n", fmt_count(a, sizeof(a), (uint64_t)c->ticks),
+		fmt_count(b, sizeof(b), (uint64_t)c->missed),
+		c->complete ? "" : " as far as LAG records tell (no trailer)");
 	print_errors(fp, m, c);
 	print_lag(fp, m, c);
 	fprintf(fp, "  Processes:\n");

@@ -77,7 +77,8 @@ static void put_value(FILE *fp, sqlite3_stmt *st, int i, enum sql_mode mode)
 		return;
 	}
 	if (type == SQLITE_FLOAT) {
-		fprintf(fp, "%.17g", sqlite3_column_double(st, i));
+		/* SQLite's own text form (as the sqlite3 shell prints it: 1.0, 24.88) */
+		fputs((const char *)sqlite3_column_text(st, i), fp);
 		return;
 	}
 	if (type == SQLITE_BLOB && mode == SQL_JSON) {

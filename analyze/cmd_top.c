@@ -148,7 +148,7 @@ static void top_write(FILE *fp, const struct report *r, const struct agg *a, con
 
 	for (j = 0; j < r->m->nprocesses; j++)
 		nproc += r->m->processes[j].selected;
-	fprintf(fp, "Capture: %s\n", title);
+	fprintf(fp, "Samples from %s\n", title);
 	fprintf(fp, "Window: %s s%s%s\n", fmt_secs(b1, sizeof(b1), (uint64_t)window_ns(r)),
 		*filters ? "; filters: " : "", filters);
 	fprintf(fp, "Total Samples %s (shown %s%s)\n", fmt_count(b1, sizeof(b1), s->seen),
@@ -204,8 +204,9 @@ int cmd_top(int argc, char **argv)
 		report_close(&r);
 		return EXIT_RUNTIME;
 	}
-	if (report_open(&r) < 0 ||
-	    agg_run(&a, r.m, &r.f, filter_show_processes(&r.f, r.m), o.by_line ? 0 : 1) < 0) {
+	/* Process frames only on request: top lists functions (py-spy's does not
+	 * show pseudo-frames at all; --threads and --processes add them). */
+	if (report_open(&r) < 0 || agg_run(&a, r.m, &r.f, r.f.processes > 0, o.by_line ? 0 : 1) < 0) {
 		out_abort(&out);
 		goto done;
 	}

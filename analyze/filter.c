@@ -39,7 +39,7 @@ const struct cli_opt filter_opts[] = {
 	{"nolineno", CLI_NOLINENO, NULL, "no line numbers"},
 	{"threads", 't', NULL, "add a 'thread (TID): NAME' root frame per thread"},
 	{"processes", CLI_PROCESSES, NULL,
-	 "add 'process PID:\"CMD\"' root frames (default: captures made with --subprocesses)"},
+	 "add 'process PID:\"CMD\"' root frames (default: if the capture followed subprocesses)"},
 	{"no-processes", CLI_NO_PROCESSES, NULL, "no process root frames"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
@@ -167,8 +167,20 @@ static int capture_matches(const struct m_capture *c, const char *pat)
 		return 1;
 	if (c->host && fnmatch(pat, c->host, 0) == 0)
 		return 1;
-	if (c->file && (fnmatch(pat, c->file, 0) == 0 || fnmatch(pat, base_name(c->file), 0) == 0))
-		return 1;
+	if (c->file) {
+		const char *b = base_name(c->file), *dot = strrchr(b, '.');
+		char stem[256];
+
+		if (fnmatch(pat, c->file, 0) == 0 || fnmatch(pat, b, 0) == 0)
+			return 1;
+		/* "web1" also names web1.pyspy */
+		if (dot && (size_t)(dot - b) < sizeof(stem)) {
+			memcpy(stem, b, (size_t)(dot - b));
+			stem[dot - b] = '\0';
+			if (fnmatch(pat, stem, 0) == 0)
+				return 1;
+		}
+	}
 	return 0;
 }
 

@@ -32,7 +32,8 @@ void progress_init(struct progress *p, const char *label, uint64_t total)
 	else if (progress_mode == PROGRESS_AUTO)
 		p->on = msg_verbosity >= 1 && isatty(2);
 	p->t_start = progress_now();
-	p->t_next = p->t_start + PROGRESS_DELAY;
+	/* Asked for explicitly: from the first update on. */
+	p->t_next = p->t_start + (progress_mode == PROGRESS_ALWAYS ? 0 : PROGRESS_DELAY);
 }
 
 static int term_width(void)

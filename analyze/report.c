@@ -44,6 +44,13 @@ void report_parse(struct report *r, int argc, char **argv, const struct cli_opt 
 		usage_error("no SOURCE given (a capture file, '-' or a database)");
 	r->sources = argv + optind;
 	r->nsources = argc - optind;
+	for (c = 0; c < r->nsources; c++) {
+		int d;
+
+		for (d = c + 1; d < r->nsources; d++)
+			if (strcmp(r->sources[c], "-") == 0 && strcmp(r->sources[d], "-") == 0)
+				usage_error("standard input ('-') can be given only once");
+	}
 }
 
 int report_open(struct report *r)
