@@ -58,7 +58,7 @@ validate() {
 	svg) timeout -k 5 $LIMIT node svg-flamegraph.mjs "$f" "$@" ;;
 	xmllint) xmllint --noout "$f" "$@" ;;
 	*) echo "unknown validator '$v'"; return 99 ;;
-	esac >"$T_TMP/v.out" 2>&1
+	esac >"${VOUT:-$T_TMP/v.out}" 2>&1
 }
 # needs VALIDATOR: why it cannot run here, or nothing
 needs() {
@@ -82,17 +82,33 @@ if [ "$have_node" = 1 ]; then
 	fi
 fi
 
+# Run the EXPECT cases JOBS at a time (each browser case is ~2 s of
+# mostly CPU), then report them in order.
+JOBS=${FORMATS_JOBS:-$(nproc 2>/dev/null || echo 2)}
+[ "$JOBS" -gt 4 ] && JOBS=4
+mkdir -p "$T_TMP/expect"
+cases=()
+i=0
 while IFS=$'\t' read -r v f rc re extra; do
 	[ -n "$v" ] || continue
 	if [ -n "${FORMATS_ONLY:-}" ] && ! grep -Eq -- "$FORMATS_ONLY" <<<"$f"; then continue; fi
+	i=$((i + 1))
+	cases+=("$i"$'\t'"$v"$'\t'"$f"$'\t'"$rc"$'\t'"$re"$'\t'"$extra")
+	[ -n "$(needs "$v")" ] && continue
+	args=()
+	[ -n "$extra" ] && mapfile -t args < <(xargs printf '%s\n' <<<"$extra")
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	( VOUT=$T_TMP/expect/$i.out; validate "$v" "examples/$f" "${args[@]}"; echo $? >"$T_TMP/expect/$i.rc" ) &
+done <examples/EXPECT
+wait
+for c in "${cases[@]}"; do
+	IFS=$'\t' read -r i v f rc re extra <<<"$c"
 	what=accepts; [ "$rc" = 0 ] || what=rejects
 	name="formats: $v $what $f${extra:+ ($extra)}"
 	why=$(needs "$v")
 	if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
-	args=()
-	[ -n "$extra" ] && mapfile -t args < <(xargs printf '%s\n' <<<"$extra")
-	validate "$v" "examples/$f" "${args[@]}"
-	got=$?
+	cp "$T_TMP/expect/$i.out" "$T_TMP/v.out" 2>/dev/null || : >"$T_TMP/v.out"
+	got=$(cat "$T_TMP/expect/$i.rc" 2>/dev/null || echo "none")
 	if [ "$got" != "$rc" ]; then
 		t_fail "$name" "exit $got, wanted $rc"
 		show_output
@@ -102,7 +118,7 @@ while IFS=$'\t' read -r v f rc re extra; do
 	else
 		t_ok "$name"
 	fi
-done <examples/EXPECT
+done
 
 # ---------------------------------------------------------------- pyspy-analyze
 # Real reports of two captures:
