@@ -71,7 +71,7 @@ struct mem_view {
 	struct hint *hints, *prev;
 	size_t nhints, nprev, caphints, capprev;
 	struct seg *segs;
-	size_t capsegs, nhead, nbody, ntail;
+	size_t capsegs, nhead, nbody, nlate, ntail;
 	unsigned char *buf;
 	size_t bufcap;
 	struct iovec *riov;
@@ -121,7 +121,7 @@ void mem_view_reset(struct mem_view *v)
 {
 	v->nhints = 0;
 	v->nprev = 0;
-	v->nhead = v->nbody = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->ntail = 0;
 	v->nmiss = 0;
 }
 
@@ -151,7 +151,7 @@ static int hint_cmp(const void *a, const void *b)
 	const struct hint *x = a, *y = b;
 
 	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
+		return x->cls < y->cls ? -1 : 1;   /* grouping only; begin() orders groups */
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	return x->len < y->len ? 1 : (x->len > y->len ? -1 : 0);
@@ -287,7 +287,7 @@ int mem_view_begin(struct mem_view *v)
 	v->nprev = v->nhints;
 	v->nhints = 0;
 	arena_reset(v);
-	v->nhead = v->nbody = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->ntail = 0;
 	n = v->nprev;
 	if (n == 0)
 		return 0;
@@ -295,8 +295,8 @@ int mem_view_begin(struct mem_view *v)
 	if ((r = ensure_segs(v, n)) < 0)
 		return r;
 	/* Classes come out in order HEAD(1)... no: BODY(0), HEAD(1), TAIL(2). */
-	for (c = 0; c < 3; c++) {
-		static const uint8_t order[3] = { MEM_HEAD, MEM_BODY, MEM_TAIL };
+	for (c = 0; c < 4; c++) {
+		static const uint8_t order[4] = { MEM_HEAD, MEM_BODY, MEM_LATE, MEM_TAIL };
 		uint8_t cls = order[c];
 		size_t start = nseg;
 		for (i = 0; i < n; i++) {
@@ -307,7 +307,7 @@ int mem_view_begin(struct mem_view *v)
 			if (bytes + x->len > MEM_PREFETCH_CAP)
 				break;
 			s = nseg > start ? &v->segs[nseg - 1] : NULL;
-			if (s && cls == MEM_BODY && x->addr <= s->addr + s->len + MEM_GAP &&
+			if (s && cls != MEM_HEAD && x->addr <= s->addr + s->len + MEM_GAP &&
 			    x->addr + x->len - s->addr <= MEM_MERGE_MAX) {
 				uint64_t end = x->addr + x->len;
 				if (end > s->addr + s->len) {
@@ -328,6 +328,8 @@ int mem_view_begin(struct mem_view *v)
 			v->nhead = nseg - start;
 		else if (cls == MEM_BODY)
 			v->nbody = nseg - start;
+		else if (cls == MEM_LATE)
+			v->nlate = nseg - start;
 		else
 			v->ntail = nseg - start;
 	}
@@ -387,6 +389,8 @@ const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
 	s = find_seg(v->segs, 0, v->nhead, addr, len);
 	if (!s)
 		s = find_seg(v->segs, v->nhead, v->nhead + v->nbody, addr, len);
+	if (!s)
+		s = find_seg(v->segs, v->nhead + v->nbody, v->nhead + v->nbody + v->nlate, addr, len);
 	if (s)
 		return v->buf + s->off + (addr - s->addr);
 	for (i = v->nmiss; i > 0; i--) {
@@ -450,15 +454,70 @@ static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *
 
 const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
 {
-	size_t lo = v->nhead + v->nbody, i;
+	size_t lo = v->nhead + v->nbody + v->nlate;
+	const struct seg *s;
 
 	mem_view_hint(v, addr, len, MEM_TAIL);
-	for (i = lo; i < lo + v->ntail; i++) {
-		const struct seg *s = &v->segs[i];
-		if (s->ok && addr >= s->addr && addr + len <= s->addr + s->len)
-			return v->buf + s->off + (addr - s->addr);
+	s = find_seg(v->segs, lo, lo + v->ntail, addr, len);
+	return s ? v->buf + s->off + (addr - s->addr) : NULL;
+}
+
+int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
+			size_t n, const uint8_t **out)
+{
+	struct iovec *r = v->riov;
+	size_t i = 0;
+
+	for (i = 0; i < n; i++) {
+		out[i] = arena_alloc(v, len[i]);
+		if (!out[i])
+			return -ENOMEM;
 	}
-	return NULL;
+	i = 0;
+	while (i < n) {
+		size_t k, m = n - i, total = 0;
+		ssize_t got;
+		if (m > MEM_MAX_IOV)
+			m = MEM_MAX_IOV;
+		/* The arena hands out increasing addresses within a block, but
+		 * not across blocks: one local iovec per range. */
+		for (k = 0; k < m; k++) {
+			r[k].iov_base = (void *)(uintptr_t)addr[i + k];
+			r[k].iov_len = len[i + k];
+			total += len[i + k];
+		}
+		{
+			struct iovec lv[MEM_MAX_IOV];
+			for (k = 0; k < m; k++) {
+				lv[k].iov_base = (void *)(uintptr_t)out[i + k];
+				lv[k].iov_len = len[i + k];
+			}
+			got = process_vm_readv(v->pid, lv, m, r, m, 0);
+		}
+		v->st.syscalls++;
+		v->st.iovecs += m;
+		v->st.bytes += total;
+		if (got < 0) {
+			if (errno != EFAULT)
+				return -errno;
+			got = 0;
+		}
+		for (k = 0; k < m; k++) {
+			if ((size_t)got >= len[i + k]) {
+				got -= (ssize_t)len[i + k];
+				continue;
+			}
+			break;
+		}
+		if (k == m) {
+			i += m;
+			continue;
+		}
+		out[i + k] = NULL;
+		v->st.faults++;
+		i += k + 1;
+	}
+	return 0;
 }
 
 unsigned mem_view_misses(const struct mem_view *v)

@@ -14,9 +14,9 @@
  *    tick.  Ranges not prefetched are read on demand ("misses").
  *
  * Ordering classes let a walker detect torn reads: MEM_HEAD ranges are read
- * first, MEM_TAIL ranges last, in the same system call as the MEM_BODY
- * ranges in between.  Reading a thread's current-frame pointer as HEAD and
- * again as TAIL brackets the copy of its frames.
+ * first, then MEM_BODY, then MEM_LATE, and MEM_TAIL last, all in the same
+ * system call.  Frames read as LATE and again as TAIL are two copies taken
+ * a few microseconds apart, after everything the walk used.
  *
  * Errors are negative errno values: -EFAULT (range not mapped), -ESRCH (the
  * process is gone), -EPERM (no ptrace rights), -ENOMEM.
@@ -39,6 +39,8 @@ enum mem_class {
 	MEM_HEAD = 1,     /* read before every BODY range */
 	MEM_TAIL = 2,     /* read after every BODY range; only mem_view_tail() sees it */
 	MEM_NOHINT = 3,   /* read now if not cached, do not prefetch next tick */
+	MEM_LATE = 4,     /* like BODY, read after the other BODY ranges, just
+			   * before TAIL: the ranges a walker verifies */
 };
 
 struct mem_view;
@@ -76,6 +78,14 @@ const void *mem_view_get_fresh(struct mem_view *v, uint64_t addr, size_t len,
  * none.  Hints it again for the next tick.
  */
 const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len);
+
+/*
+ * Read n ranges now in as few system calls as possible (fresh copies for
+ * verification).  out[i] points to the copy, or is NULL if that range could
+ * not be read.  0, or -errno when the process cannot be read at all.
+ */
+int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
+			size_t n, const uint8_t **out);
 
 /* Remember a range for the next tick without reading it now. */
 void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls);

@@ -266,7 +266,7 @@ static const struct pyproc_ops ops = { on_sample, on_thread_end };
 void target_check(struct target *t)
 {
 	struct proc_stat st;
-	char c;
+	char c, exe[1024];
 	ssize_t n;
 
 	if (t->state != TARGET_LIVE)
@@ -276,9 +276,11 @@ void target_check(struct target *t)
 	n = pread(t->memfd, &c, 1, (off_t)t->probe_addr);
 	if (n == 1)
 		return;
-	/* The address space the capture attached to is gone. */
+	/* The address space the capture attached to is gone: exec, or exit
+	 * (an exiting process drops its memory before it becomes a zombie,
+	 * and then has no executable any more). */
 	if (!proc_exists(t->pid) || proc_stat_read(t->pid, 0, &st) < 0 || st.state == 'Z' ||
-	    st.state == 'X') {
+	    st.state == 'X' || proc_exe(t->pid, exe, sizeof(exe)) < 0) {
 		t->state = TARGET_EXITED;
 		t->end_how = PSF_END_UNKNOWN;
 	} else {

@@ -123,6 +123,14 @@ struct pyproc {
 	/* walk state */
 	struct py_frame frames[PYPROC_MAX_DEPTH];
 	uint64_t faddr[PYPROC_MAX_DEPTH];
+	/* every frame visited by the walk (shims too), for verification */
+	uint64_t vaddr[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
+	const uint8_t *vbody[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
+	uint32_t nvisit;
+	const uint8_t *vtail[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
+	uint64_t ra[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
+	uint32_t rl[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
+	const uint8_t *rout[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
 	struct chunkv chunks[MAX_CHUNKS];
 	unsigned nchunks;
 	uint64_t chunk_prev;             /* next older chunk to explore */
@@ -745,9 +753,19 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 	t->tstate = ts;
 	t->thread_id = thread_id;
 	t->tid = tid_now ? tid_now : thread_tid(p, tsb, thread_id);
+	*is_new = 1;
+	/* Known from the last scan?  Else ask for one. */
+	{
+		const char *n = tname_get(&p->tn, thread_id);
+		if (n) {
+			snprintf(t->name, sizeof(t->name), "%s", n);
+			t->named = 1;
+			t->name_gen++;
+			return t;
+		}
+	}
 	t->want_name = 1;
 	p->tname_want = 1;
-	*is_new = 1;
 	return t;
 }
 
@@ -814,7 +832,7 @@ static uint32_t walk_object(struct pyproc *p, uint64_t f, uint32_t *flags, int *
 			*bad = PSF_ERRK_BAD_OBJECT;
 			break;
 		}
-		b = rd(p, f, L->f_read, MEM_BODY);
+		b = rd(p, f, L->f_read, MEM_LATE);
 		if (!b) {
 			*bad = PSF_ERRK_READ;
 			break;
@@ -831,6 +849,8 @@ static uint32_t walk_object(struct pyproc *p, uint64_t f, uint32_t *flags, int *
 		lasti = i32at(b + L->f_lasti);
 		addr = L->lines == PY_LINES_310 ? (lasti < 0 ? -1 : 2L * lasti) : lasti;
 		p->faddr[n] = f;
+		p->vaddr[p->nvisit] = f;
+		p->vbody[p->nvisit++] = b;
 		p->frames[n].frame = p->cc[ci].frame_id;
 		p->frames[n].code = (uint32_t)ci;
 		p->frames[n].line = code_line(p, ci, addr);
@@ -860,13 +880,13 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 			const uint8_t *h;
 			uint64_t top, len;
 			p->chunk_prev = 0;
-			if (!ptr_ok(ck) || !(h = rd(p, ck, 24, MEM_BODY)))
+			if (!ptr_ok(ck) || !(h = rd(p, ck, 24, MEM_LATE)))
 				break;
 			top = u64at(h + 16);
 			len = 24 + top * 8;
 			if (top == 0 || len > CHUNK_MAX || len > u64at(h + 8))
 				break;
-			h = rd(p, ck, len, MEM_BODY);
+			h = rd(p, ck, len, MEM_LATE);
 			if (!h)
 				break;
 			p->chunks[p->nchunks].lo = ck;
@@ -877,7 +897,7 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 		}
 	}
 	/* Generator frames live in their generator, entry frames on the C stack. */
-	return rd(p, f, L->if_size, MEM_BODY);
+	return rd(p, f, L->if_size, MEM_LATE);
 }
 
 /* Copy the thread's current stack chunk (through the page holding top). */
@@ -894,10 +914,10 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	if (!ptr_ok(ck) || top <= ck + 24 || top - ck > CHUNK_MAX)
 		return;
 	end = (top + 4095) & ~(uint64_t)4095;
-	b = rd(p, ck, end - ck, MEM_BODY);
+	b = rd(p, ck, end - ck, MEM_LATE);
 	if (!b) {
 		end = top;
-		b = rd(p, ck, end - ck, MEM_BODY);
+		b = rd(p, ck, end - ck, MEM_LATE);
 		if (!b)
 			return;
 	}
@@ -908,6 +928,8 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	p->chunks[0].buf = b;
 	p->nchunks = 1;
 	p->chunk_prev = u64at(b);
+	/* A second copy, read after everything else, to verify the walk. */
+	mem_view_hint(p->view, ck, end - ck, MEM_TAIL);
 }
 
 static int owner_skipped(const struct py_layout *L, unsigned owner)
@@ -947,6 +969,8 @@ static uint32_t walk_interp(struct pyproc *p, const uint8_t *tsb, uint64_t f, ui
 			*bad = PSF_ERRK_READ;
 			return n;
 		}
+		p->vaddr[p->nvisit] = f;
+		p->vbody[p->nvisit++] = b;
 		last = f;
 		owner = b[L->if_owner];
 		co = u64at(b + L->if_code);
@@ -1024,68 +1048,91 @@ static int leaf_from_head(struct pyproc *p, const uint8_t *tsb, struct leaf *lf)
 	return 0;
 }
 
-/* The leaf again, from the TAIL copies (or fresh reads). 0 ok, -1 unknown. */
-static int leaf_again(struct pyproc *p, uint64_t ts, const struct leaf *head, int fresh,
-		      struct leaf *now)
-{
-	const struct py_layout *L = p->L;
-	int32_t off = L->ts_frame >= 0 ? L->ts_frame
-		    : L->ts_current_frame >= 0 ? L->ts_current_frame : L->ts_cframe;
-	const uint8_t *b;
-	int err;
-
-	memset(now, 0, sizeof(*now));
-	b = fresh ? mem_view_get_fresh(p->view, ts + (uint64_t)off, 8, MEM_TAIL, &err)
-		  : mem_view_tail(p->view, ts + (uint64_t)off, 8);
-	if (!b)
-		return -1;
-	if (L->ts_cframe < 0) {
-		now->frame = u64at(b);
-		return 0;
-	}
-	now->cframe = u64at(b);
-	if (now->cframe != head->cframe || !now->cframe) {
-		now->frame = now->cframe ? ~(uint64_t)0 : 0;
-		return 0;
-	}
-	b = fresh ? mem_view_get_fresh(p->view, now->cframe + (uint64_t)L->cf_current_frame, 8,
-				       MEM_TAIL, &err)
-		  : mem_view_tail(p->view, now->cframe + (uint64_t)L->cf_current_frame, 8);
-	if (!b)
-		return -1;
-	now->frame = u64at(b);
-	return 0;
-}
-
 /*
- * 3.11+: the callers of the leaf must be the same frames in a second copy
- * of the stack chunk (the leaf itself may have moved on).  1 stable.
+ * Was the walk consistent?  Every frame it visited is compared with a
+ * second copy read after the whole walk (the TAIL copies of this tick's
+ * single read, or a fresh read when frames were read on demand): the code
+ * object, the caller link and the owner must be unchanged, and so must the
+ * current instruction of every caller (a caller's instruction only moves
+ * after its callee returned).  The leaf may have run on.  Frames that did
+ * not change while two copies were taken were not torn apart by a return
+ * and a new call in between.  1 stable, 0 torn, -1 unreadable.
  */
-static int callers_stable(struct pyproc *p, uint32_t n, int fresh)
+static int chain_stable(struct pyproc *p, int fresh)
 {
 	const struct py_layout *L = p->L;
-	const struct chunkv *c;
-	const uint8_t *t;
-	uint32_t i;
-	int err;
+	uint32_t i, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
+	const struct chunkv *c = p->nchunks ? &p->chunks[0] : NULL;
+	const uint8_t *ctail = NULL;
+	int32_t off_link = L->frames == PY_FRAMES_OBJECT ? L->f_back : L->if_previous;
+	int32_t off_code = L->frames == PY_FRAMES_OBJECT ? L->f_code : L->if_code;
+	int32_t off_pos = L->frames == PY_FRAMES_OBJECT ? L->f_lasti : L->if_instr;
+	int32_t pos_len = L->frames == PY_FRAMES_OBJECT ? 4 : 8;
 
-	if (p->nchunks == 0 || n < 2)
+	if (p->nvisit == 0)
 		return 1;
-	c = &p->chunks[0];
-	t = fresh ? mem_view_get_fresh(p->view, c->lo, c->hi - c->lo, MEM_TAIL, &err)
-		  : mem_view_tail(p->view, c->lo, c->hi - c->lo);
-	if (!t && !fresh)
-		t = mem_view_get_fresh(p->view, c->lo, c->hi - c->lo, MEM_TAIL, &err);
-	if (!t)
-		return 0;
-	for (i = 1; i < n; i++) {
-		uint64_t f = p->faddr[i], o;
-		if (f < c->lo + 24 || f + L->if_size > c->hi)
-			continue;
-		o = f - c->lo;
-		if (memcmp(c->buf + o + L->if_code, t + o + L->if_code, 8) != 0 ||
-		    memcmp(c->buf + o + L->if_previous, t + o + L->if_previous, 8) != 0 ||
-		    c->buf[o + L->if_owner] != t[o + L->if_owner])
+	if (!fresh) {
+		if (c)
+			ctail = mem_view_tail(p->view, c->lo, c->hi - c->lo);
+		for (i = 0; i < p->nvisit && !fresh; i++) {
+			uint64_t f = p->vaddr[i];
+			if (c && f >= c->lo + 24 && f + flen <= c->hi) {
+				if (!ctail)
+					fresh = 1;
+				else
+					p->vtail[i] = ctail + (f - c->lo);
+			} else {
+				p->vtail[i] = mem_view_tail(p->view, f, flen);
+				if (!p->vtail[i])
+					fresh = 1;
+			}
+		}
+	}
+	if (fresh) {
+		/* One system call: the chunk (if any) and the other frames. */
+		uint32_t n = 0, k;
+		uint64_t *ra = p->ra;
+		uint32_t *rl = p->rl;
+		int r;
+		if (c) {
+			ra[n] = c->lo;
+			rl[n] = (uint32_t)(c->hi - c->lo);
+			n++;
+		}
+		for (i = 0; i < p->nvisit; i++) {
+			uint64_t f = p->vaddr[i];
+			if (c && f >= c->lo + 24 && f + flen <= c->hi)
+				continue;
+			ra[n] = f;
+			rl[n] = flen;
+			n++;
+		}
+		r = mem_view_read_batch(p->view, ra, rl, n, p->rout);
+		if (r < 0)
+			return -1;
+		k = c ? 1 : 0;
+		for (i = 0; i < p->nvisit; i++) {
+			uint64_t f = p->vaddr[i];
+			if (c && f >= c->lo + 24 && f + flen <= c->hi)
+				p->vtail[i] = p->rout[0] ? p->rout[0] + (f - c->lo) : NULL;
+			else
+				p->vtail[i] = p->rout[k++];
+			if (!p->vtail[i])
+				return 0;
+		}
+	}
+	for (i = 0; i < p->nvisit; i++) {
+		const uint8_t *a = p->vbody[i], *b = p->vtail[i];
+		if (memcmp(a + off_link, b + off_link, 8) != 0 ||
+		    memcmp(a + off_code, b + off_code, 8) != 0)
+			return 0;
+		if (L->frames == PY_FRAMES_OBJECT) {
+			if (!refcnt_ok(L, b))
+				return 0;
+		} else if (a[L->if_owner] != b[L->if_owner]) {
+			return 0;
+		}
+		if (i > 0 && memcmp(a + off_pos, b + off_pos, (size_t)pos_len) != 0)
 			return 0;
 	}
 	return 1;
@@ -1145,11 +1192,12 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		struct leaf head, now;
+		struct leaf head;
 		unsigned misses0 = mem_view_misses(p->view);
-		uint32_t flags = 0, n;
+		uint32_t flags = 0, n = 0;
 		int bad = 0, torn = 0;
 
+		p->nvisit = 0;
 		if (attempt == 1) {
 			/* Retry from fresh copies. */
 			p->fresh = 1;
@@ -1160,14 +1208,12 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 				return p->last_err == -ESRCH ? -1 : 0;
 			}
 		}
-		if (leaf_from_head(p, tsb, &head) < 0) {
+		if (leaf_from_head(p, tsb, &head) < 0)
 			bad = PSF_ERRK_READ;
-			n = 0;
-		} else if (L->frames == PY_FRAMES_OBJECT) {
+		else if (L->frames == PY_FRAMES_OBJECT)
 			n = walk_object(p, head.frame, &flags, &bad);
-		} else {
+		else
 			n = walk_interp(p, tsb, head.frame, &flags, &bad);
-		}
 		if (p->write_err) {
 			p->fresh = 0;
 			return -2;
@@ -1177,17 +1223,12 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 			return -1;
 		}
 		if (!bad) {
-			int fresh = p->fresh || mem_view_misses(p->view) != misses0;
-			if (leaf_again(p, ts, &head, fresh, &now) < 0 &&
-			    leaf_again(p, ts, &head, 1, &now) < 0) {
-				torn = 1;
-			} else if (now.frame != head.frame || now.cframe != head.cframe) {
-				/* The leaf moved.  <= 3.10: every frame was verified
-				 * alive and f_back never changes, so the chain is
-				 * real.  3.11+: the callers must be unchanged. */
-				if (L->frames == PY_FRAMES_INTERP && !callers_stable(p, n, fresh))
-					torn = 1;
+			int r = chain_stable(p, p->fresh || mem_view_misses(p->view) != misses0);
+			if (r < 0 && p->last_err == -ESRCH) {
+				p->fresh = 0;
+				return -1;
 			}
+			torn = r != 1;
 		}
 		p->fresh = 0;
 		if (!bad && !torn) {
@@ -1327,7 +1368,8 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 			}
 			/* A new thread: learn its name before its first sample
 			 * (rate-limited; later names come as renames). */
-			if (is_new && ni == 0 && p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS)
+			if (is_new && !t->named && ni == 0 &&
+			    p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS)
 				tname_refresh(p, interp);
 			if (t->seen == p->tick) {
 				/* The list loops back on itself: torn. */

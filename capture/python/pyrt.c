@@ -104,6 +104,33 @@ static int rd64(const struct ctx *c, uint64_t addr, uint64_t *v)
 	return mem_read(c->pid, addr, v, 8);
 }
 
+/* obj is a Python object whose type is called name. */
+static int type_named(const struct ctx *c, uint64_t obj, const char *name)
+{
+	uint64_t tp, nm;
+	char buf[32];
+
+	if (!ptr_mapped(c, obj) || rd64(c, obj + 8, &tp) < 0 || !ptr_mapped(c, tp) ||
+	    rd64(c, tp + 24, &nm) < 0 || !nm || mem_read(c->pid, nm, buf, sizeof(buf)) < 0)
+		return 0;
+	buf[sizeof(buf) - 1] = 0;
+	return strcmp(buf, name) == 0;
+}
+
+/*
+ * A scan candidate must also hold sys.modules: plenty of other structures
+ * (two-element linked lists) point back and forth like an interpreter and
+ * its first thread.
+ */
+static int interp_plausible(const struct ctx *c, const struct py_layout *L, uint64_t interp)
+{
+	uint64_t modules;
+
+	if (L->is_modules < 0 || rd64(c, interp + (uint64_t)L->is_modules, &modules) < 0)
+		return 0;
+	return type_named(c, modules, "dict");
+}
+
 /* interp looks like a PyInterpreterState whose first thread points back. */
 static int interp_valid(const struct ctx *c, const struct py_layout *L, uint64_t interp,
 			int allow_no_threads)
@@ -203,7 +230,7 @@ static uint64_t scan_interp(const struct ctx *c, const struct py_layout *L)
 		for (off = 0; off + 8 <= len; off += 8) {
 			uint64_t w;
 			memcpy(&w, buf + off, 8);
-			if (w && !(w & 7) && interp_valid(c, L, w, 0)) {
+			if (w && !(w & 7) && interp_valid(c, L, w, 0) && interp_plausible(c, L, w)) {
 				uint64_t a = c->bias + secs[i]->vaddr + off;
 				free(buf);
 				return a;

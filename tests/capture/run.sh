@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Capture suite: pyspy-capture against live CPython processes, on every
+# interpreter tests/interpreters.sh lists (pyenv 2.7 - 3.13, Debian's
+# static python3, sid 3.13 - 3.15).  Each capture is decoded with the
+# format library's pyspy-dumpfile and checked by check.py: names,
+# qualified names, files, current and first lines, generators,
+# comprehensions, 1,200- and 5,000-frame recursion, non-ASCII names, thread
+# names, OS thread ids, GIL and idle flags, stale caches, torn stacks,
+# launch mode, target exit, exec, SIGINT, --blocking and the stripped-binary
+# fallbacks.  Then once: SIGKILL during --blocking never leaves the target
+# stopped, SIGTERM, disk full, permission denied.
+#
+# A missing interpreter is reported as skipped with the reason; no ptrace
+# rights -> every live test is skipped with the reason.
+#
+# usage: tests/capture/run.sh [LABEL...]     (default: every interpreter)
+#   env PYSPY_NO_FETCH=1   do not fetch sid interpreters (see interpreters.sh)
+. "$(dirname "$0")/../lib.sh"
+cd "$PYSPY_ROOT" || exit 1
+t_tmpdir
+export LC_ALL=C.UTF-8
+HERE=$PYSPY_ROOT/tests/capture
+TARGETS=$HERE/targets
+DUMPFILE=$PYSPY_ROOT/$BUILD/tests/pyspy-dumpfile
+case $BUILD in /*) DUMPFILE=$BUILD/tests/pyspy-dumpfile ;; esac
+PYCHECK=$(command -v python3 || true)
+ONLY=" $* "
+
+# ---------------------------------------------------------------- helpers
+
+# check CHECK LABEL FILE SRC [ARGS...]: run check.py (its lines go out as is).
+check() {
+	local what=$1 label=$2 file=$3 src=$4
+	shift 4
+	"$PYCHECK" "$HERE/check.py" "$DUMPFILE" "$what" "$label" "$file" "$src" "$@" ||
+		t_fail "$label: check.py $what ran" "exit $?"
+}
+
+# start_target NAME CMD...: run a target, wait for its "ready PID" line.
+# Sets TPID (the target's pid).  Fails after 60 s.
+start_target() {
+	local name=$1 i
+	shift
+	"$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
+	TPID=$!
+	t_bg "$TPID"
+	for i in $(seq 600); do
+		if grep -q '^ready' "$T_TMP/$name.out" 2>/dev/null; then
+			TPID=$(awk '/^ready/ { print $2; exit }' "$T_TMP/$name.out")
+			t_bg "$TPID"
+			return 0
+		fi
+		kill -0 "$TPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "target $name did not start: $(tail -n 3 "$T_TMP/$name.err")"
+	return 1
+}
+
+stop_target() {
+	kill -9 "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+	return 0
+}
+
+# capture NAME FILE ARGS...: run pyspy-capture; ok when it exits 0.
+capture() {
+	local name=$1 file=$2
+	shift 2
+	rm -f "$file"
+	"$CAPTURE" -o "$file" "$@" >"$T_TMP/cap.out" 2>"$T_TMP/cap.err"
+	CAP_RC=$?
+	if [ $CAP_RC -ne 0 ]; then
+		t_fail "$name" "pyspy-capture exit $CAP_RC: $(tail -n 2 "$T_TMP/cap.err")"
+		return 1
+	fi
+	return 0
+}
+
+# thread_states PID: the state letters of every thread.
+thread_states() {
+	local f s
+	for f in /proc/"$1"/task/*/stat; do
+		s=$(sed 's/.*) \(.\).*/\1/' "$f" 2>/dev/null) && printf '%s' "$s"
+	done
+}
+
+# ---------------------------------------------------------------- per interpreter
+
+test_interpreter() {
+	local label=$1 py=$2 mm f cpid u
+	mm=$("$py" -c 'import sys; sys.stdout.write("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+	local gilopt=
+	case $mm in 2.7|3.6) gilopt=gil-unknown-ok ;; esac   # GIL symbol is in .dynsym only
+
+	# One multi-threaded program serves several captures.
+	if start_target threads "$py" "$TARGETS/threads.py"; then
+		f=$T_TMP/$label-threads.pyspy
+		capture "$label: capture a running program" "$f" -q -r 200 -d 1.5 -p "$TPID" &&
+			check threads "$label" "$f" "$TARGETS/threads.py"
+
+		# SIGINT ends the capture cleanly (flush, trailer, exit 0).
+		f=$T_TMP/$label-sigint.pyspy
+		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
+		cpid=$!
+		sleep 0.7
+		kill -INT "$cpid"
+		wait "$cpid"
+		if [ $? -eq 0 ] && grep -q 'captured [0-9]* samples.*stopped by SIGINT' "$T_TMP/sig.err"; then
+			t_ok "$label: SIGINT: exit 0 and one summary line"
+			check signal "$label (SIGINT)" "$f" "$TARGETS/threads.py"
+		else
+			t_fail "$label: SIGINT: exit 0 and one summary line" "$(cat "$T_TMP/sig.err")"
+		fi
+
+		f=$T_TMP/$label-blocking.pyspy
+		capture "$label: --blocking capture" "$f" -q --blocking -r 100 -d 0.6 -p "$TPID" &&
+			check blocking "$label (--blocking)" "$f" "$TARGETS/threads.py"
+		u=$(thread_states "$TPID")
+		case $u in
+		*t*|*T*) t_fail "$label: --blocking leaves no thread stopped" "states $u" ;;
+		*) t_ok "$label: --blocking leaves no thread stopped" ;;
+		esac
+
+		# Stripped binaries: no ELF symbols at all (sections, scans, tp_name).
+		f=$T_TMP/$label-nosym.pyspy
+		PYSPY_CAPTURE_SYMBOLS=none capture "$label (no symbols): capture" "$f" -q -r 100 \
+			-d 1 -p "$TPID" &&
+			check threads "$label (no symbols)" "$f" "$TARGETS/threads.py" $gilopt
+		stop_target
+	else
+		t_fail "$label: threads target starts"
+	fi
+
+	for depth in 1200 5000; do
+		if start_target deep "$py" "$TARGETS/deep.py" "$depth"; then
+			f=$T_TMP/$label-deep$depth.pyspy
+			capture "$label: capture $depth frames" "$f" -q -r 50 -d 0.4 -p "$TPID" &&
+				check deep "$label" "$f" "$TARGETS/deep.py" "$depth"
+			stop_target
+		else
+			t_fail "$label: deep target starts ($depth)"
+		fi
+	done
+
+	if start_target churn "$py" "$TARGETS/churn.py"; then
+		f=$T_TMP/$label-churn.pyspy
+		capture "$label: capture churning code objects" "$f" -q -r 1000 -d 1.5 -p "$TPID" &&
+			check churn "$label" "$f" "$TARGETS/churn.py"
+		stop_target
+	else
+		t_fail "$label: churn target starts"
+	fi
+
+	if start_target torn "$py" "$TARGETS/torn.py"; then
+		f=$T_TMP/$label-torn.pyspy
+		capture "$label: capture changing stacks" "$f" -q -r 2000 -d 1 -p "$TPID" &&
+			check torn "$label" "$f" "$TARGETS/torn.py"
+		stop_target
+	else
+		t_fail "$label: torn target starts"
+	fi
+
+	if [ "$mm" = 2.7 ]; then
+		if start_target uni "$py" "$TARGETS/unicode27.py"; then
+			f=$T_TMP/$label-uni.pyspy
+			capture "$label: capture byte-string names" "$f" -q -r 50 -d 0.4 -p "$TPID" &&
+				check unicode27 "$label" "$f" "$TARGETS/unicode27.py"
+			stop_target
+		fi
+	else
+		local src=$T_TMP/dir-ünï/tëst_ünï.py
+		mkdir -p "$T_TMP/dir-ünï"
+		cp "$TARGETS/unicode3.py" "$src"
+		if start_target uni "$py" "$src"; then
+			f=$T_TMP/$label-uni.pyspy
+			capture "$label: capture non-ASCII names" "$f" -q -r 50 -d 0.4 -p "$TPID" &&
+				check unicode3 "$label" "$f" "$src" "$src"
+			stop_target
+		else
+			t_fail "$label: unicode target starts"
+		fi
+	fi
+
+	# Launch mode: the program's output passes through, its status is kept.
+	f=$T_TMP/$label-launch.pyspy
+	if capture "$label: launch a program" "$f" -r 200 -- "$py" "$TARGETS/exit_after.py" 0.6 3; then
+		if grep -q '^ready' "$T_TMP/cap.out" &&
+			grep -q "'$py' exited with status 3" "$T_TMP/cap.err"; then
+			t_ok "$label: launch: output passed through, status reported"
+		else
+			t_fail "$label: launch: output passed through, status reported" \
+				"stdout $(head -c 100 "$T_TMP/cap.out"); stderr $(cat "$T_TMP/cap.err")"
+		fi
+		check exit "$label (launch)" "$f" "$TARGETS/exit_after.py" exited 3 launched
+	fi
+
+	# Attached target exits on its own: clean end, exit 0.
+	if start_target exit "$py" "$TARGETS/exit_after.py" 0.8 0; then
+		f=$T_TMP/$label-exit.pyspy
+		capture "$label: target exits during the capture" "$f" -q -r 200 -p "$TPID" &&
+			check exit "$label (target exit)" "$f" "$TARGETS/exit_after.py" exited 0
+		stop_target
+	fi
+
+	# The target exec()s Python again: followed as a new process.
+	if start_target execself "$py" "$TARGETS/exit_after.py" 0.5 0 exec-self; then
+		f=$T_TMP/$label-exec.pyspy
+		capture "$label: target execs Python" "$f" -q -r 200 -p "$TPID" &&
+			check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
+		stop_target
+	fi
+}
+
+# ---------------------------------------------------------------- once
+
+test_once() {
+	local label=$1 py=$2 f cpid s i ok
+
+	# SIGKILL of a --blocking capture: the kernel detaches; nothing stays stopped.
+	if start_target kill "$py" "$TARGETS/threads.py"; then
+		"$CAPTURE" -q -o /dev/null --blocking -r 1000 -p "$TPID" 2>/dev/null &
+		cpid=$!
+		sleep 0.5
+		kill -9 "$cpid"
+		wait "$cpid" 2>/dev/null
+		ok=1
+		for i in 1 2 3 4 5; do
+			s=$(thread_states "$TPID")
+			case $s in *t*|*T*) ok=0 ;; esac
+			sleep 0.05
+		done
+		if [ $ok = 1 ] && kill -0 "$TPID" 2>/dev/null; then
+			t_ok "$label: SIGKILL during --blocking leaves the target running"
+		else
+			t_fail "$label: SIGKILL during --blocking leaves the target running" "states $s"
+		fi
+		# SIGTERM ends the capture like SIGINT.
+		f=$T_TMP/sigterm.pyspy
+		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
+		cpid=$!
+		sleep 0.5
+		kill -TERM "$cpid"
+		wait "$cpid"
+		if [ $? -eq 0 ] && grep -q 'stopped by SIGTERM' "$T_TMP/sig.err"; then
+			t_ok "$label: SIGTERM: exit 0 and summary"
+			check signal "$label (SIGTERM)" "$f" "$TARGETS/threads.py"
+		else
+			t_fail "$label: SIGTERM: exit 0 and summary" "$(cat "$T_TMP/sig.err")"
+		fi
+		# Time unit: ~1 % of the period, clamped to [1 us, 1 ms].
+		for rate in 10000 1; do
+			f=$T_TMP/rate$rate.pyspy
+			capture "$label: capture at $rate Hz" "$f" -q -r $rate -d 1.1 -p "$TPID" &&
+				check meta "$label ($rate Hz)" "$f" "$TARGETS/threads.py" $rate
+		done
+		# Permission denied: an unprivileged user cannot read root's process.
+		if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+			setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null &&
+			setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$CAPTURE"; then
+			setpriv --reuid=65534 --regid=65534 --clear-groups \
+				"$CAPTURE" -o /dev/null -p "$TPID" >/dev/null 2>"$T_TMP/perm.err"
+			T_RC=$?
+			T_OUT=
+			T_ERR=$(cat "$T_TMP/perm.err")
+			t_expect "$label: permission denied: one line with hints" 1 '' \
+				"^pyspy-capture: no permission to read process $TPID: .*(CAP_SYS_PTRACE).*ptrace_scope"
+		else
+			t_skip "$label: permission denied" "needs root, setpriv and a capture binary nobody can run"
+		fi
+		stop_target
+	fi
+
+	# Disk full (RLIMIT_FSIZE): stop, say so, keep what was written readable.
+	if start_target diskfull "$py" "$TARGETS/churn.py"; then
+		f=$T_TMP/full.pyspy
+		(ulimit -f 24; exec "$CAPTURE" -o "$f" -r 2000 -d 20 -p "$TPID") 2>"$T_TMP/full.err"
+		s=$?
+		if [ $s -eq 1 ] && grep -q "^pyspy-capture: writing '$f' failed: File too large; capture stopped" "$T_TMP/full.err"; then
+			t_ok "$label: disk full: exit 1 with one clear line"
+		else
+			t_fail "$label: disk full: exit 1 with one clear line" "exit $s: $(cat "$T_TMP/full.err")"
+		fi
+		if "$DUMPFILE" "$f" >"$T_TMP/full.dump" 2>&1 && grep -q '^sample ' "$T_TMP/full.dump"; then
+			t_ok "$label: disk full: what was written stays readable"
+		else
+			t_fail "$label: disk full: what was written stays readable" "$(tail -n 2 "$T_TMP/full.dump")"
+		fi
+		stop_target
+	fi
+
+	# exec of a non-Python program ends the capture (reason exec, exit 0).
+	if start_target execsleep "$py" "$TARGETS/exit_after.py" 0.5 0 exec-sleep; then
+		f=$T_TMP/execsleep.pyspy
+		capture "$label: target execs a non-Python program" "$f" -q -r 100 -p "$TPID" &&
+			check exec "$label (exec sleep)" "$f" "$TARGETS/exit_after.py" other
+		stop_target
+	fi
+}
+
+# ---------------------------------------------------------------- main
+
+missing=
+[ -x "$CAPTURE" ] || missing="$missing $CAPTURE"
+[ -x "$DUMPFILE" ] || missing="$missing $DUMPFILE"
+[ -n "$PYCHECK" ] || missing="$missing python3 (for check.py)"
+if [ -n "$missing" ]; then
+	t_fail "capture suite prerequisites" "missing:$missing (run make tests)"
+	exit 0
+fi
+
+# ptrace rights: reading a child we own must work.
+sleep 30 &
+probe=$!
+t_bg $probe
+"$CAPTURE" -o /dev/null -p $probe >/dev/null 2>"$T_TMP/probe.err"
+kill $probe 2>/dev/null
+if grep -q 'no permission' "$T_TMP/probe.err"; then
+	while IFS=$'\t' read -r label cmd note <&3; do
+		t_skip "capture $label" "no ptrace rights: $(cat "$T_TMP/probe.err")"
+	done 3< <("$PYSPY_ROOT/tests/interpreters.sh" 2>/dev/null)
+	exit 0
+fi
+
+once_done=
+while IFS=$'\t' read -r label cmd note <&3; do
+	case $ONLY in "  ") ;; *" $label "*) ;; *) continue ;; esac
+	if [ -z "$cmd" ]; then
+		t_skip "capture $label" "$note"
+		continue
+	fi
+	echo "# $label: $note"
+	start=$(date +%s)
+	test_interpreter "$label" "$cmd"
+	# The process-level tests once, on the first Python 3.
+	if [ -z "$once_done" ] && [ "${label%-2.7*}" = "$label" ]; then
+		test_once "$label" "$cmd"
+		once_done=1
+	fi
+	echo "# $label: $(( $(date +%s) - start )) s"
+done 3< <("$PYSPY_ROOT/tests/interpreters.sh")
+exit 0
