@@ -58,7 +58,7 @@ static int build_example(int fd, int no_compress)
 	struct psf_thread t;
 	struct psf_sample s;
 	struct psf_trailer tr;
-	uint32_t app, module, f, f1, f2, k1, k2, proc, th;
+	uint32_t app = 0, module = 0, f = 0, f1 = 0, f2 = 0, k1 = 0, k2 = 0, proc = 0, th = 0;
 	int ret;
 
 	memset(&m, 0, sizeof(m));

@@ -23,7 +23,7 @@ static int define(struct psf_writer *w, uint32_t *thread, uint32_t *stack)
 	struct psf_process p = { 0 };
 	struct psf_thread t = { 0 };
 	struct psf_frame f = { 0 };
-	uint32_t proc, name, frame;
+	uint32_t proc = 0, name = 0, frame = 0;
 	int ret;
 
 	p.pid = 1;
@@ -50,7 +50,7 @@ static int one_tick(struct psf_writer *w, uint32_t thread, uint32_t i)
 {
 	struct psf_sample s = { 0 };
 	uint64_t t = (i + 1) * 1000000ull;
-	uint32_t st;
+	uint32_t st = 0;
 	int ret;
 
 	ret = psf_writer_tick(w, t, t);
