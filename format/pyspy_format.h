@@ -378,13 +378,16 @@ int psf_writer_local(struct psf_writer *w, const struct psf_local *l);
 /*
  * Start a sampling tick.  t_ns is when the tick ran, sched_ns when it was
  * scheduled (t_ns >= sched_ns; both ns since capture start, non-decreasing
- * across calls).  Samples added after it belong to it.
+ * across calls, below 2^63; else PSF_E_INVAL).  Samples added after it
+ * belong to it.  A tick may continue across a chunk boundary.
  */
 int psf_writer_tick(struct psf_writer *w, uint64_t t_ns, uint64_t sched_ns);
 
 /*
  * Add one sample to the current tick (PSF_E_INVAL before the first tick).
- * s->t_ns must be >= the tick's t_ns; s->late_ns is ignored.
+ * s->t_ns must be >= the tick's t_ns; s->late_ns is ignored.  PSF_E_INVAL
+ * also for a thread or stack id not defined yet, a reserved flag bit, or a
+ * flag together with its "unknown" bit.
  * Hot path: no allocation, no system call unless the chunk fills up.
  */
 int psf_writer_sample(struct psf_writer *w, const struct psf_sample *s);
@@ -443,6 +446,12 @@ const struct psf_meta *psf_reader_meta(const struct psf_reader *r);
  * sticky: later calls return the same code.  Sample blocks come out as one
  * PSF_REC_SAMPLE per sample, times in ns.  Unknown ancillary records are
  * skipped.  Pointers in *rec are valid until the next call.
+ *
+ * Order: records come in file order, which within a chunk is the writer's
+ * layout (§8): definitions and THREAD_NAME first, then the samples, then
+ * PROCESS_END, THREAD_END, ERRORS, LAG, LOCAL, TRAILER.  So a THREAD_NAME
+ * can come before samples older than its t_ns, and an end event after
+ * samples of the same chunk: place events among samples by their times.
  */
 int psf_reader_next(struct psf_reader *r, struct psf_record *rec);
 
