@@ -1223,12 +1223,15 @@ int psf_writer_close(struct psf_writer *w, const struct psf_trailer *t)
 	ret = buf_reserve(&w->post, 1 + PSF_VARINT_MAX + r.n);
 	if (ret < 0)
 		return ret;
+	n = w->post.len;
 	w->post.p[w->post.len++] = PSF_REC_TRAILER;
 	buf_varint(&w->post, r.n);
 	buf_put(&w->post, r.p, r.n);
 	ret = psf_writer_flush(w);
 	if (ret == 0)
 		w->state = W_CLOSED;
+	else if (w->state == W_OPEN)
+		w->post.len = n; /* not written (e.g. no memory): a retry adds it again */
 	return ret;
 }
 
