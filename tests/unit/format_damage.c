@@ -454,6 +454,24 @@ static int drain(size_t *n, uint32_t *chunk)
 	return ret;
 }
 
+/* Open buf, drain it; return the final result; *n records, *chunk. */
+static int drain_buf(const uint8_t *buf, size_t len, size_t *n, uint32_t *chunk)
+{
+	struct psf_reader *r = NULL;
+	struct psf_record rec;
+	int ret;
+
+	*n = 0;
+	ret = psf_reader_open_mem(&r, buf, len);
+	if (ret == 0) {
+		while ((ret = psf_reader_next(r, &rec)) > 0)
+			(*n)++;
+	}
+	*chunk = r ? psf_reader_chunk(r) : 0;
+	psf_reader_free(r);
+	return ret;
+}
+
 /* One stored chunk holding `payload`: the reader's final result. */
 static int one_chunk(const char *payload, size_t n, size_t *nrec)
 {
@@ -953,6 +971,128 @@ static void hostile_headers(void)
 	psf_reader_free(r);
 }
 
+/* Sizes exactly at the bounds of §7 are valid; one above is not. */
+static void bounds_exact(void)
+{
+	size_t n, body, len;
+	uint8_t *p, *file;
+	uint32_t chunk;
+	int ret = -1000;
+
+	/*
+	 * A sample block of exactly 2^20 samples in one tick: header 1 + 3 +
+	 * 1 + 1 bytes, tick columns 1 + 1 + 3, four 1-byte sample columns.
+	 */
+	body = 6 + 5 + 4 * (size_t)PSF_MAX_BLOCK_SAMPLES;
+	p = malloc(sizeof(DEFS) + 8 + body);
+	memcpy(p, DEFS, sizeof(DEFS) - 1);
+	n = sizeof(DEFS) - 1;
+	p[n++] = PSF_REC_SAMPLE;
+	n += psf_varint_put(p + n, body);
+	n += psf_varint_put(p + n, 1);                      /* n_ticks */
+	n += psf_varint_put(p + n, PSF_MAX_BLOCK_SAMPLES);  /* n_samples */
+	n += psf_varint_put(p + n, 0);                      /* period */
+	n += psf_varint_put(p + n, 0);                      /* base */
+	p[n++] = 0;                                         /* sched_delta */
+	p[n++] = 0;                                         /* late */
+	n += psf_varint_put(p + n, PSF_MAX_BLOCK_SAMPLES);  /* count */
+	memset(p + n, 1, 2 * (size_t)PSF_MAX_BLOCK_SAMPLES); /* thread, stack */
+	n += 2 * (size_t)PSF_MAX_BLOCK_SAMPLES;
+	memset(p + n, 0, 2 * (size_t)PSF_MAX_BLOCK_SAMPLES); /* flags, offset */
+	n += 2 * (size_t)PSF_MAX_BLOCK_SAMPLES;
+	CHECK_EQ(n, sizeof(DEFS) - 1 + 1 + psf_varint_len(body) + body);
+	file = malloc(44 + 32 + n);
+	header_std();
+	memcpy(file, f.p, 44);
+	len = 44;
+	{
+		uint8_t h[32];
+
+		memset(h, 0, 32);
+		memcpy(h, "PSCK", 4);
+		psf_put_le32(h + 12, (uint32_t)n);
+		psf_put_le32(h + 16, (uint32_t)n);
+		psf_put_le32(h + 20, psf_crc32c(0, p, n));
+		psf_put_le32(h + 28, psf_crc32c(0, h, 28));
+		memcpy(file + len, h, 32);
+		len += 32;
+	}
+	memcpy(file + len, p, n);
+	len += n;
+	{
+		struct psf_reader *r = NULL;
+		struct psf_record rec;
+		size_t samples = 0;
+
+		CHECK_EQ(psf_reader_open_mem(&r, file, len), 0);
+		while (r && (ret = psf_reader_next(r, &rec)) > 0)
+			samples += rec.type == PSF_REC_SAMPLE;
+		CHECK_EQ(ret, 0);
+		CHECK_EQ(samples, PSF_MAX_BLOCK_SAMPLES);
+		psf_reader_free(r);
+	}
+	free(file);
+	free(p);
+
+	/* A stored chunk of exactly 16 MiB: one unknown ancillary record. */
+	body = PSF_MAX_CHUNK_RAW - 1 - 4;
+	p = calloc(1, PSF_MAX_CHUNK_RAW);
+	p[0] = 0x87;
+	n = 1 + psf_varint_put(p + 1, body);
+	CHECK_EQ(n + body, PSF_MAX_CHUNK_RAW);
+	file = malloc(44 + 32 + PSF_MAX_CHUNK_RAW);
+	header_std();
+	memcpy(file, f.p, 44);
+	{
+		uint8_t *h = file + 44;
+
+		memset(h, 0, 32);
+		memcpy(h, "PSCK", 4);
+		psf_put_le32(h + 12, PSF_MAX_CHUNK_RAW);
+		psf_put_le32(h + 16, PSF_MAX_CHUNK_RAW);
+		psf_put_le32(h + 20, psf_crc32c(0, p, PSF_MAX_CHUNK_RAW));
+		psf_put_le32(h + 28, psf_crc32c(0, h, 28));
+	}
+	memcpy(file + 76, p, PSF_MAX_CHUNK_RAW);
+	{
+		struct psf_reader *r = NULL;
+		struct psf_record rec;
+
+		CHECK_EQ(psf_reader_open_mem(&r, file, 76 + PSF_MAX_CHUNK_RAW), 0);
+		CHECK_EQ(psf_reader_next(r, &rec), 0);
+		CHECK_EQ(psf_reader_chunk(r), 1);
+		psf_reader_free(r);
+	}
+	/* The same through an fd: the buffer grows to exactly the chunk. */
+	{
+		struct psf_reader *r = NULL;
+		struct psf_record rec;
+		int fd = tu_memfd();
+
+		CHECK(write(fd, file, 76 + PSF_MAX_CHUNK_RAW) == 76 + (ssize_t)PSF_MAX_CHUNK_RAW);
+		CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+		CHECK_EQ(psf_reader_open_fd(&r, fd), 0);
+		CHECK_EQ(psf_reader_next(r, &rec), 0);
+		CHECK(psf_reader_memory(r) <= PSF_MAX_CHUNK_RAW + 4096);
+		psf_reader_free(r);
+		close(fd);
+	}
+	free(file);
+	free(p);
+
+	/* A header of exactly 1 MiB: one unknown metadata key filling it. */
+	p = calloc(1, PSF_MAX_HEADER);
+	memcpy(p, PSF_MAGIC, 8);
+	psf_put_le16(p + 8, 1);
+	psf_put_le32(p + 12, PSF_MAX_HEADER);
+	psf_put_le16(p + 40, 999);
+	psf_put_le32(p + 42, PSF_MAX_HEADER - 44 - 6);
+	psf_put_le32(p + PSF_MAX_HEADER - 4, psf_crc32c(0, p, PSF_MAX_HEADER - 4));
+	CHECK_EQ(drain_buf(p, PSF_MAX_HEADER, &n, &chunk), 0);
+	CHECK_EQ(n, 0);
+	free(p);
+}
+
 int main(void)
 {
 	RUN(truncate_every_offset);
@@ -965,5 +1105,6 @@ int main(void)
 	RUN(hostile_zstd);
 	RUN(hostile_fd_sizes);
 	RUN(hostile_headers);
+	RUN(bounds_exact);
 	return test_status();
 }
