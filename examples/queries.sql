@@ -29,20 +29,22 @@ ORDER BY host, pid, tid, rank;
 -- name: hottest_functions_inclusive
 -- Functions by total (inclusive) time: samples with the function anywhere
 -- on the stack, each sample counted once even when the function recurses.
--- Works on distinct stacks (stack_frames), weighted by their samples.
-WITH per_stack AS (
+-- Walks only the stacks that were sampled, each weighted by its samples.
+WITH RECURSIVE per_stack AS (
   SELECT stack, count(*) AS n FROM sample_leaf WHERE active AND stack != 0 GROUP BY stack
+), walk(stack, cur) AS (
+  SELECT stack, stack FROM per_stack
+  UNION ALL
+  SELECT w.stack, s.parent FROM walk w JOIN stacks s ON s.id = w.cur WHERE s.parent != 0
 ), fn AS (
-  SELECT DISTINCT ps.stack, ps.n, fi.name AS function, fi.file
-  FROM per_stack ps
-  JOIN stack_frames sf ON sf.stack = ps.stack
-  JOIN frame_info fi ON fi.frame = sf.frame
+  SELECT DISTINCT w.stack, fi.name AS function, fi.file
+  FROM walk w JOIN stacks s ON s.id = w.cur JOIN frame_info fi ON fi.frame = s.frame
 )
-SELECT function, file, sum(n) AS samples,
-       round(100.0 * sum(n) / (SELECT sum(n) FROM per_stack), 2) AS pct
-FROM fn
-GROUP BY function, file
-ORDER BY samples DESC, function
+SELECT fn.function, fn.file, sum(ps.n) AS samples,
+       round(100.0 * sum(ps.n) / (SELECT sum(n) FROM per_stack), 2) AS pct
+FROM fn JOIN per_stack ps ON ps.stack = fn.stack
+GROUP BY fn.function, fn.file
+ORDER BY samples DESC, fn.function
 LIMIT 20;
 
 -- name: gil_contention_over_time
@@ -112,16 +114,26 @@ ORDER BY b.host, b.second;
 
 -- name: deepest_stacks
 -- The 10 deepest stacks that were sampled, with how often and what they
--- are (root first).
-WITH used AS (
+-- are (root first).  Only these 10 are walked (not the whole stack trie).
+WITH RECURSIVE used AS (
   SELECT stack, count(*) AS samples FROM samples WHERE stack != 0 GROUP BY stack
 ), deepest AS (
   SELECT u.stack, s.depth, u.samples FROM used u JOIN stacks s ON s.id = u.stack
   ORDER BY s.depth DESC, u.samples DESC, u.stack LIMIT 10
+), walk(stack, cur, level) AS (
+  SELECT stack, stack, depth - 1 FROM deepest
+  UNION ALL
+  SELECT w.stack, s.parent, w.level - 1 FROM walk w JOIN stacks s ON s.id = w.cur WHERE s.parent != 0
+), labels AS (
+  SELECT w.stack, w.level,
+         fi.name || coalesce(' (' || fi.file || coalesce(':' || s.line, '') || ')', '') AS label
+  FROM walk w JOIN stacks s ON s.id = w.cur JOIN frame_info fi ON fi.frame = s.frame
 )
-SELECT d.depth, d.samples, t.text AS stack
-FROM deepest d JOIN stack_text t ON t.stack = d.stack
-ORDER BY d.depth DESC, d.samples DESC;
+SELECT d.depth, d.samples,
+       (SELECT group_concat(label, ';') FROM (SELECT label FROM labels l WHERE l.stack = d.stack
+                                              ORDER BY l.level)) AS stack
+FROM deepest d
+ORDER BY d.depth DESC, d.samples DESC, d.stack;
 
 -- name: cpu_per_process
 -- Per process: samples, active samples, and an estimate of the CPU time
@@ -182,27 +194,31 @@ ORDER BY s.function, samples DESC, s.line;
 
 -- name: callers_of_hottest_function
 -- Who calls the hottest function: the frame just above it, with counts
--- (per distinct stack, weighted by its active samples).
-WITH hot AS (
+-- (over the sampled stacks, each weighted by its active samples).
+WITH RECURSIVE hot AS (
   SELECT function, file FROM sample_leaf
   WHERE active AND function IS NOT NULL
   GROUP BY function, file ORDER BY count(*) DESC, function LIMIT 1
 ), per_stack AS (
   SELECT stack, count(*) AS n FROM sample_leaf WHERE active AND stack != 0 GROUP BY stack
-), frames AS (
-  SELECT sf.stack, sf.level, sf.frame, sf.line, fi.name, fi.file
-  FROM stack_frames sf JOIN frame_info fi ON fi.frame = sf.frame
-  WHERE sf.stack IN (SELECT stack FROM per_stack)
+), walk(stack, cur) AS (
+  SELECT stack, stack FROM per_stack
+  UNION ALL
+  SELECT w.stack, s.parent FROM walk w JOIN stacks s ON s.id = w.cur WHERE s.parent != 0
 ), calls AS (
-  SELECT ps.n, caller.name AS caller, caller.file AS caller_file, caller.line AS caller_line
-  FROM per_stack ps
-  JOIN frames callee ON callee.stack = ps.stack
-  JOIN hot h ON h.function = callee.name AND h.file = callee.file
-  LEFT JOIN frames caller ON caller.stack = ps.stack AND caller.level = callee.level - 1
+  -- cur is a stack whose innermost frame is the hot function; its parent's
+  -- innermost frame is the caller
+  SELECT ps.n, p.frame AS caller_frame, p.line AS caller_line
+  FROM walk w
+  JOIN per_stack ps ON ps.stack = w.stack
+  JOIN stacks c ON c.id = w.cur
+  JOIN frame_info cf ON cf.frame = c.frame
+  JOIN hot h ON h.function = cf.name AND h.file = cf.file
+  LEFT JOIN stacks p ON p.id = c.parent
 )
-SELECT (SELECT function FROM hot) AS function, coalesce(caller, '(root)') AS caller,
-       caller_file, caller_line, sum(n) AS samples
-FROM calls
-GROUP BY caller, caller_file, caller_line
+SELECT (SELECT function FROM hot) AS function, coalesce(fi.name, '(root)') AS caller,
+       fi.file AS caller_file, calls.caller_line, sum(calls.n) AS samples
+FROM calls LEFT JOIN frame_info fi ON fi.frame = calls.caller_frame
+GROUP BY calls.caller_frame, calls.caller_line
 ORDER BY samples DESC, caller
 LIMIT 20;
