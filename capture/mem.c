@@ -296,7 +296,10 @@ int mem_view_begin(struct mem_view *v)
 		return r;
 	/* Classes come out in order HEAD(1)... no: BODY(0), HEAD(1), TAIL(2). */
 	for (c = 0; c < 4; c++) {
-		static const uint8_t order[4] = { MEM_HEAD, MEM_BODY, MEM_LATE, MEM_TAIL };
+		/* BODY first: HEAD (thread states) is read just before the
+		 * frames (LATE) and their second copies (TAIL), keeping the
+		 * window a torn read could slip through as short as possible. */
+		static const uint8_t order[4] = { MEM_BODY, MEM_HEAD, MEM_LATE, MEM_TAIL };
 		uint8_t cls = order[c];
 		size_t start = nseg;
 		for (i = 0; i < n; i++) {
@@ -386,11 +389,12 @@ const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
 	}
 	if (cls != MEM_TAIL)
 		mem_view_hint(v, addr, len, cls);
-	s = find_seg(v->segs, 0, v->nhead, addr, len);
+	/* Groups in read order: BODY, HEAD, LATE (TAIL is for mem_view_tail). */
+	s = find_seg(v->segs, 0, v->nbody, addr, len);
 	if (!s)
-		s = find_seg(v->segs, v->nhead, v->nhead + v->nbody, addr, len);
+		s = find_seg(v->segs, v->nbody, v->nbody + v->nhead, addr, len);
 	if (!s)
-		s = find_seg(v->segs, v->nhead + v->nbody, v->nhead + v->nbody + v->nlate, addr, len);
+		s = find_seg(v->segs, v->nbody + v->nhead, v->nbody + v->nhead + v->nlate, addr, len);
 	if (s)
 		return v->buf + s->off + (addr - s->addr);
 	for (i = v->nmiss; i > 0; i--) {

@@ -13,8 +13,8 @@
  *    to skip).  A steady workload is then sampled with one system call per
  *    tick.  Ranges not prefetched are read on demand ("misses").
  *
- * Ordering classes let a walker detect torn reads: MEM_HEAD ranges are read
- * first, then MEM_BODY, then MEM_LATE, and MEM_TAIL last, all in the same
+ * Ordering classes let a walker detect torn reads: MEM_BODY ranges are read
+ * first, then MEM_HEAD, then MEM_LATE, and MEM_TAIL last, all in the same
  * system call.  Frames read as LATE and again as TAIL are two copies taken
  * a few microseconds apart, after everything the walk used.
  *
@@ -36,7 +36,7 @@ int mem_read_u64(pid_t pid, uint64_t addr, uint64_t *v);
 
 enum mem_class {
 	MEM_BODY = 0,     /* ordinary range, merged with neighbours */
-	MEM_HEAD = 1,     /* read before every BODY range */
+	MEM_HEAD = 1,     /* read after BODY, before LATE (thread states) */
 	MEM_TAIL = 2,     /* read after every BODY range; only mem_view_tail() sees it */
 	MEM_NOHINT = 3,   /* read now if not cached, do not prefetch next tick */
 	MEM_LATE = 4,     /* like BODY, read after the other BODY ranges, just

@@ -26,6 +26,8 @@
 #define MAX_INTERPS 64
 #define MAX_SKIPPED 64           /* consecutive shim/entry frames */
 #define MAX_CHUNKS 64
+#define SNAP_MAX (PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + MAX_CHUNKS + 4)
+#define SNAP_ROUNDS 3            /* snapshot retries of one thread per tick */
 #define CHUNK_MAX (1u << 20)
 #define REFCNT_MAX (1ll << 48)   /* immortal objects have large counts */
 #define TNAME_PERIOD_NS 1000000000ull
@@ -84,7 +86,6 @@ struct pyproc {
 	struct mem_view *view;
 	uint64_t tick;
 	uint64_t now_ns;
-	int fresh;                       /* retry: bypass the prefetch */
 	int reset_pending;               /* drop the caches at the next tick */
 	int last_err;                    /* last read error (-errno) */
 	int write_err;                   /* psf error, aborts the tick */
@@ -127,13 +128,24 @@ struct pyproc {
 	uint64_t vaddr[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
 	const uint8_t *vbody[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
 	uint32_t nvisit;
-	const uint8_t *vtail[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
-	uint64_t ra[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
-	uint32_t rl[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
-	const uint8_t *rout[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + 1];
+	/* snapshot retries: ranges read twice in one system call */
+	int snapping, snap_miss;
+	uint64_t snap_missing;
+	uint32_t snap_missing_len;
+	uint32_t nsnap;
+	uint64_t snap_addr[SNAP_MAX];
+	uint32_t snap_len[SNAP_MAX];
+	const uint8_t *snap_a[SNAP_MAX], *snap_b[SNAP_MAX];
+	uint64_t ra[2 * SNAP_MAX + 4];
+	uint32_t rl[2 * SNAP_MAX + 4];
+	const uint8_t *rout[2 * SNAP_MAX + 4];
+	const uint8_t *snap_words;       /* second copy of the thread's stack words */
+	const uint8_t *snap_cf;          /* second copy of cframe->current_frame */
+	int32_t snap_words_lo;           /* tstate offset of snap_words */
 	struct chunkv chunks[MAX_CHUNKS];
 	unsigned nchunks;
 	uint64_t chunk_prev;             /* next older chunk to explore */
+	uint64_t chunk_size;             /* of chunks[0], from its header */
 
 	uint64_t errs[PSF_ERRK_COUNT_];
 	struct pyproc_stats st;
@@ -205,12 +217,43 @@ static const uint8_t *rd(struct pyproc *p, uint64_t addr, size_t len, enum mem_c
 		p->last_err = -EFAULT;
 		return NULL;
 	}
-	if (p->fresh)
-		b = mem_view_get_fresh(p->view, addr, len, cls, &err);
-	else
-		b = mem_view_get(p->view, addr, len, cls, &err);
+	b = mem_view_get(p->view, addr, len, cls, &err);
 	if (!b)
 		p->last_err = err;
+	return b;
+}
+
+/* Copy of the snapshot range holding [addr, addr+len): which 0 = first, 1 = second. */
+static const uint8_t *snap_find(const struct pyproc *p, uint64_t addr, size_t len, int which)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nsnap; i++) {
+		const uint8_t *b = which ? p->snap_b[i] : p->snap_a[i];
+		if (b && addr >= p->snap_addr[i] && addr + len <= p->snap_addr[i] + p->snap_len[i])
+			return b + (addr - p->snap_addr[i]);
+	}
+	return NULL;
+}
+
+/*
+ * Reads of the stack itself (thread state, frames, stack chunks): during a
+ * snapshot retry they must come from the snapshot, so that every byte the
+ * walk uses was copied in the same system call.
+ */
+static const uint8_t *rdf(struct pyproc *p, uint64_t addr, size_t len, enum mem_class cls)
+{
+	const uint8_t *b;
+
+	if (!p->snapping)
+		return rd(p, addr, len, cls);
+	b = snap_find(p, addr, len, 0);
+	if (!b) {
+		p->snap_miss = 1;
+		p->snap_missing = addr;
+		p->snap_missing_len = (uint32_t)len;
+		p->last_err = -EAGAIN;
+	}
 	return b;
 }
 
@@ -832,7 +875,7 @@ static uint32_t walk_object(struct pyproc *p, uint64_t f, uint32_t *flags, int *
 			*bad = PSF_ERRK_BAD_OBJECT;
 			break;
 		}
-		b = rd(p, f, L->f_read, MEM_LATE);
+		b = rdf(p, f, L->f_read, MEM_LATE);
 		if (!b) {
 			*bad = PSF_ERRK_READ;
 			break;
@@ -880,13 +923,13 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 			const uint8_t *h;
 			uint64_t top, len;
 			p->chunk_prev = 0;
-			if (!ptr_ok(ck) || !(h = rd(p, ck, 24, MEM_LATE)))
+			if (!ptr_ok(ck) || !(h = rdf(p, ck, 24, MEM_LATE)))
 				break;
 			top = u64at(h + 16);
 			len = 24 + top * 8;
 			if (top == 0 || len > CHUNK_MAX || len > u64at(h + 8))
 				break;
-			h = rd(p, ck, len, MEM_LATE);
+			h = rdf(p, ck, len, MEM_LATE);
 			if (!h)
 				break;
 			p->chunks[p->nchunks].lo = ck;
@@ -897,7 +940,7 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 		}
 	}
 	/* Generator frames live in their generator, entry frames on the C stack. */
-	return rd(p, f, L->if_size, MEM_LATE);
+	return rdf(p, f, L->if_size, MEM_LATE);
 }
 
 /* Copy the thread's current stack chunk (through the page holding top). */
@@ -914,10 +957,10 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	if (!ptr_ok(ck) || top <= ck + 24 || top - ck > CHUNK_MAX)
 		return;
 	end = (top + 4095) & ~(uint64_t)4095;
-	b = rd(p, ck, end - ck, MEM_LATE);
-	if (!b) {
+	b = rdf(p, ck, end - ck, MEM_LATE);
+	if (!b && !p->snapping) {
 		end = top;
-		b = rd(p, ck, end - ck, MEM_LATE);
+		b = rdf(p, ck, end - ck, MEM_LATE);
 		if (!b)
 			return;
 	}
@@ -928,8 +971,10 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	p->chunks[0].buf = b;
 	p->nchunks = 1;
 	p->chunk_prev = u64at(b);
+	p->chunk_size = u64at(b + 8);
 	/* A second copy, read after everything else, to verify the walk. */
-	mem_view_hint(p->view, ck, end - ck, MEM_TAIL);
+	if (!p->snapping)
+		mem_view_hint(p->view, ck, end - ck, MEM_TAIL);
 }
 
 static int owner_skipped(const struct py_layout *L, unsigned owner)
@@ -1040,7 +1085,7 @@ static int leaf_from_head(struct pyproc *p, const uint8_t *tsb, struct leaf *lf)
 			return 0;
 		if (!ptr_ok(lf->cframe))
 			return -1;
-		c = rd(p, lf->cframe + (uint64_t)L->cf_current_frame, 8, MEM_HEAD);
+		c = rdf(p, lf->cframe + (uint64_t)L->cf_current_frame, 8, MEM_HEAD);
 		if (!c)
 			return -1;
 		lf->frame = u64at(c);
@@ -1048,17 +1093,108 @@ static int leaf_from_head(struct pyproc *p, const uint8_t *tsb, struct leaf *lf)
 	return 0;
 }
 
+/* The words of the thread state that say where the stack ends. */
+struct leafwords {
+	int32_t lo;              /* tstate offset of the first word */
+	uint32_t len;            /* bytes through the last */
+	int32_t leaf;            /* offset of frame / current_frame / cframe */
+	int32_t chunk;           /* offset of datastack_chunk (top follows), -1 */
+};
+
+static void leaf_words(const struct py_layout *L, struct leafwords *w)
+{
+	if (L->ts_frame >= 0) {
+		w->leaf = L->ts_frame;
+		w->chunk = -1;
+		w->lo = w->leaf;
+		w->len = 8;
+		return;
+	}
+	w->leaf = L->ts_current_frame >= 0 ? L->ts_current_frame : L->ts_cframe;
+	w->chunk = L->ts_datastack_chunk;
+	w->lo = w->leaf < w->chunk ? w->leaf : w->chunk;
+	w->len = (uint32_t)((w->leaf > w->chunk ? w->leaf + 8 : w->chunk + 16) - w->lo);
+}
+
+/*
+ * Is the leaf the walk started from still on the stack after the frames
+ * were copied?  tw = the thread state's stack words read after the frames
+ * (TAIL or snapshot), cf = cframe->current_frame read after (3.11/3.12).
+ *   <= 3.10: the leaf returned if the thread now runs one of its callers.
+ *   3.11+: the current frame's chain (in the second copy of the stack
+ *   chunk) must still pass through the leaf: the stack may only have grown.
+ *   (Lying below the chunk's top is not enough: a returned frame's slot can
+ *   sit unchanged inside a bigger frame pushed at its caller's place.)
+ */
+/*
+ * 3.11+: does the chain from frame `from` (the current frame after the
+ * copies) pass through `target`, following the second copy of the stack
+ * chunk?  Frames in a chunk lie above their callers, so the walk stops
+ * once it is below target.
+ */
+static int reaches(struct pyproc *p, uint64_t from, uint64_t target, int snap)
+{
+	const struct py_layout *L = p->L;
+	const struct chunkv *c;
+	const uint8_t *copy;
+	unsigned guard = 0;
+
+	if (!p->nchunks)
+		return 0;
+	c = &p->chunks[0];
+	copy = snap ? snap_find(p, c->lo, c->hi - c->lo, 1)
+		    : mem_view_tail(p->view, c->lo, c->hi - c->lo);
+	if (!copy)
+		return 0;
+	while (from && guard++ < PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED) {
+		if (from == target)
+			return 1;
+		if (from < target || from < c->lo + 24 || from + L->if_size > c->hi)
+			return 0;
+		from = u64at(copy + (from - c->lo) + L->if_previous);
+	}
+	return 0;
+}
+
+static int leaf_live(struct pyproc *p, const struct leaf *head, const uint8_t *tw,
+		     const uint8_t *cf, int snap)
+{
+	const struct py_layout *L = p->L;
+	struct leafwords lw;
+	uint64_t now;
+	uint32_t i;
+
+	leaf_words(L, &lw);
+	if (L->ts_frame >= 0) {
+		now = u64at(tw + (lw.leaf - lw.lo));
+		if (now == head->frame)
+			return 1;
+		for (i = 1; i < p->nvisit; i++)
+			if (p->vaddr[i] == now)
+				return 0;
+		return 1;
+	}
+	if (L->ts_cframe >= 0)
+		now = u64at(tw + (lw.leaf - lw.lo)) == head->cframe && cf ? u64at(cf) : 0;
+	else
+		now = u64at(tw + (lw.leaf - lw.lo));
+	if (now == head->frame)
+		return 1;
+	/* The thread moved on: the leaf is live if the new current frame's
+	 * chain still passes through it (the stack only grew). */
+	return now && u64at(tw + (lw.chunk - lw.lo)) == (p->nchunks ? p->chunks[0].lo : 0) &&
+	       reaches(p, now, head->frame, snap);
+}
+
 /*
  * Was the walk consistent?  Every frame it visited is compared with a
- * second copy read after the whole walk (the TAIL copies of this tick's
- * single read, or a fresh read when frames were read on demand): the code
- * object, the caller link and the owner must be unchanged, and so must the
- * current instruction of every caller (a caller's instruction only moves
- * after its callee returned).  The leaf may have run on.  Frames that did
- * not change while two copies were taken were not torn apart by a return
- * and a new call in between.  1 stable, 0 torn, -1 unreadable.
+ * second copy read after it (TAIL copies of this tick's single read, or
+ * the second half of a snapshot): the code object, the caller link and the
+ * owner must be unchanged, and so must the current instruction of every
+ * caller (a caller's instruction only moves after its callee returned).
+ * The leaf may have run on.  1 stable, 0 torn.
  */
-static int chain_stable(struct pyproc *p, int fresh)
+static int chain_stable(struct pyproc *p, int snap)
 {
 	const struct py_layout *L = p->L;
 	uint32_t i, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
@@ -1067,62 +1203,21 @@ static int chain_stable(struct pyproc *p, int fresh)
 	int32_t off_link = L->frames == PY_FRAMES_OBJECT ? L->f_back : L->if_previous;
 	int32_t off_code = L->frames == PY_FRAMES_OBJECT ? L->f_code : L->if_code;
 	int32_t off_pos = L->frames == PY_FRAMES_OBJECT ? L->f_lasti : L->if_instr;
-	int32_t pos_len = L->frames == PY_FRAMES_OBJECT ? 4 : 8;
+	size_t pos_len = L->frames == PY_FRAMES_OBJECT ? 4 : 8;
 
-	if (p->nvisit == 0)
-		return 1;
-	if (!fresh) {
-		if (c)
-			ctail = mem_view_tail(p->view, c->lo, c->hi - c->lo);
-		for (i = 0; i < p->nvisit && !fresh; i++) {
-			uint64_t f = p->vaddr[i];
-			if (c && f >= c->lo + 24 && f + flen <= c->hi) {
-				if (!ctail)
-					fresh = 1;
-				else
-					p->vtail[i] = ctail + (f - c->lo);
-			} else {
-				p->vtail[i] = mem_view_tail(p->view, f, flen);
-				if (!p->vtail[i])
-					fresh = 1;
-			}
-		}
-	}
-	if (fresh) {
-		/* One system call: the chunk (if any) and the other frames. */
-		uint32_t n = 0, k;
-		uint64_t *ra = p->ra;
-		uint32_t *rl = p->rl;
-		int r;
-		if (c) {
-			ra[n] = c->lo;
-			rl[n] = (uint32_t)(c->hi - c->lo);
-			n++;
-		}
-		for (i = 0; i < p->nvisit; i++) {
-			uint64_t f = p->vaddr[i];
-			if (c && f >= c->lo + 24 && f + flen <= c->hi)
-				continue;
-			ra[n] = f;
-			rl[n] = flen;
-			n++;
-		}
-		r = mem_view_read_batch(p->view, ra, rl, n, p->rout);
-		if (r < 0)
-			return -1;
-		k = c ? 1 : 0;
-		for (i = 0; i < p->nvisit; i++) {
-			uint64_t f = p->vaddr[i];
-			if (c && f >= c->lo + 24 && f + flen <= c->hi)
-				p->vtail[i] = p->rout[0] ? p->rout[0] + (f - c->lo) : NULL;
-			else
-				p->vtail[i] = p->rout[k++];
-			if (!p->vtail[i])
-				return 0;
-		}
-	}
+	if (c && !snap)
+		ctail = mem_view_tail(p->view, c->lo, c->hi - c->lo);
 	for (i = 0; i < p->nvisit; i++) {
-		const uint8_t *a = p->vbody[i], *b = p->vtail[i];
+		uint64_t f = p->vaddr[i];
+		const uint8_t *a = p->vbody[i], *b;
+		if (snap)
+			b = snap_find(p, f, flen, 1);
+		else if (c && f >= c->lo + 24 && f + flen <= c->hi)
+			b = ctail ? ctail + (f - c->lo) : NULL;
+		else
+			b = mem_view_tail(p->view, f, flen);
+		if (!b)
+			return 0;
 		if (memcmp(a + off_link, b + off_link, 8) != 0 ||
 		    memcmp(a + off_code, b + off_code, 8) != 0)
 			return 0;
@@ -1132,10 +1227,189 @@ static int chain_stable(struct pyproc *p, int fresh)
 		} else if (a[L->if_owner] != b[L->if_owner]) {
 			return 0;
 		}
-		if (i > 0 && memcmp(a + off_pos, b + off_pos, (size_t)pos_len) != 0)
+		if (i > 0 && memcmp(a + off_pos, b + off_pos, pos_len) != 0)
 			return 0;
 	}
 	return 1;
+}
+
+/* Add a range to the snapshot unless one already holds it. */
+static void snap_add(struct pyproc *p, uint64_t addr, uint32_t len)
+{
+	uint32_t i;
+
+	if (!ptr_ok(addr & ~(uint64_t)7) || !len)
+		return;
+	for (i = 0; i < p->nsnap; i++)
+		if (addr >= p->snap_addr[i] && addr + len <= p->snap_addr[i] + p->snap_len[i])
+			return;
+	if (p->nsnap < SNAP_MAX) {
+		p->snap_addr[p->nsnap] = addr;
+		p->snap_len[p->nsnap] = len;
+		p->nsnap++;
+	}
+}
+
+/*
+ * Read, in one system call, the thread state, every stack range the last
+ * walk used (plus the frame it could not find), the same ranges again,
+ * then the thread state's stack words again.
+ */
+static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
+{
+	const struct py_layout *L = p->L;
+	struct leafwords lw;
+	uint32_t i, n = 0, ns, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
+	uint64_t missing = p->snap_miss ? p->snap_missing : 0;
+	unsigned k;
+	int r;
+
+	p->nsnap = 0;
+	snap_add(p, ts, L->ts_read);
+	if (head->cframe)
+		snap_add(p, head->cframe + (uint64_t)L->cf_current_frame, 8);
+	if (p->nchunks) {
+		/* The current chunk with room above its top: the stack may grow. */
+		uint64_t lo = p->chunks[0].lo, hi = p->chunks[0].hi + 8192;
+		if (p->chunk_size >= 4096 && hi > lo + p->chunk_size)
+			hi = lo + p->chunk_size;
+		snap_add(p, lo, (uint32_t)(hi - lo));
+		for (k = 1; k < p->nchunks; k++)
+			snap_add(p, p->chunks[k].lo, (uint32_t)(p->chunks[k].hi - p->chunks[k].lo));
+	}
+	for (i = 0; i < p->nvisit; i++)
+		snap_add(p, p->vaddr[i], flen);
+	if (missing)
+		snap_add(p, missing, p->snap_missing_len > flen ? p->snap_missing_len : flen);
+	ns = p->nsnap;
+	for (i = 0; i < ns; i++) {
+		p->ra[n] = p->snap_addr[i];
+		p->rl[n++] = p->snap_len[i];
+	}
+	for (i = 0; i < ns; i++) {
+		p->ra[n] = p->snap_addr[i];
+		p->rl[n++] = p->snap_len[i];
+	}
+	leaf_words(L, &lw);
+	p->ra[n] = ts + (uint64_t)lw.lo;
+	p->rl[n++] = lw.len;
+	if (head->cframe) {
+		p->ra[n] = head->cframe + (uint64_t)L->cf_current_frame;
+		p->rl[n++] = 8;
+	}
+	r = mem_view_read_batch(p->view, p->ra, p->rl, n, p->rout);
+	if (r < 0)
+		return r;
+	for (i = 0; i < ns; i++) {
+		p->snap_a[i] = p->rout[i];
+		p->snap_b[i] = p->rout[ns + i];
+	}
+	p->snap_words = p->rout[2 * ns];
+	p->snap_cf = head->cframe ? p->rout[2 * ns + 1] : NULL;
+	p->snap_miss = 0;
+	p->snap_missing = 0;
+	return p->snap_words ? 0 : -EFAULT;
+}
+
+/* One walk of the thread from tsb.  Returns frames; *bad, *flags set. */
+static uint32_t walk(struct pyproc *p, const uint8_t *tsb, struct leaf *head, uint32_t *flags,
+		     int *bad)
+{
+	const struct py_layout *L = p->L;
+
+	p->nvisit = 0;
+	p->nchunks = 0;
+	*flags = 0;
+	*bad = 0;
+	if (leaf_from_head(p, tsb, head) < 0) {
+		*bad = PSF_ERRK_READ;
+		return 0;
+	}
+	if (L->frames == PY_FRAMES_OBJECT)
+		return walk_object(p, head->frame, flags, bad);
+	return walk_interp(p, tsb, head->frame, flags, bad);
+}
+
+/* Verify a walk made entirely from this tick's single read (TAIL copies). */
+static int verify_tail(struct pyproc *p, uint64_t ts, const struct leaf *head)
+{
+	const struct py_layout *L = p->L;
+	struct leafwords lw;
+	const uint8_t *tw, *cf = NULL;
+
+	leaf_words(L, &lw);
+	tw = mem_view_tail(p->view, ts + (uint64_t)lw.lo, lw.len);
+	if (head->cframe)
+		cf = mem_view_tail(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8);
+	if (!tw || (head->cframe && !cf))
+		return 0;
+	return chain_stable(p, 0) && leaf_live(p, head, tw, cf, 0);
+}
+
+/* Walk one thread; fills s (frames in p->frames).  -1 ESRCH, -2 write error. */
+static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, struct py_sample *s)
+{
+	const struct py_layout *L = p->L;
+	struct leaf head;
+	uint32_t flags, n;
+	unsigned misses0 = mem_view_misses(p->view), round;
+	int bad;
+
+	/* The common case: everything came from this tick's one read. */
+	n = walk(p, tsb, &head, &flags, &bad);
+	if (p->write_err)
+		return -2;
+	if (p->last_err == -ESRCH)
+		return -1;
+	if (!bad && mem_view_misses(p->view) == misses0 && verify_tail(p, ts, &head)) {
+		s->nframes = n;
+		s->flags |= flags;
+		return 0;
+	}
+	/*
+	 * Frames were read on demand (the stack grew, or a first sample), or
+	 * the stack changed under the read: walk again from a snapshot that
+	 * copies the stack twice in one system call.
+	 */
+	for (round = 0; round < SNAP_ROUNDS; round++) {
+		int r;
+		p->st.torn_retries++;
+		r = snap_read(p, ts, &head);
+		if (r == -ESRCH)
+			return -1;
+		if (r < 0)
+			break;
+		p->snapping = 1;
+		tsb = snap_find(p, ts, L->ts_read, 0);
+		if (tsb)
+			n = walk(p, tsb, &head, &flags, &bad);
+		p->snapping = 0;
+		if (!tsb)
+			break;
+		if (p->write_err)
+			return -2;
+		if (p->snap_miss)
+			continue;   /* a frame outside the snapshot: include it, again */
+		if (!bad && chain_stable(p, 1) && leaf_live(p, &head, p->snap_words, p->snap_cf, 1)) {
+			s->nframes = n;
+			s->flags |= flags;
+			return 0;
+		}
+		if (bad && bad != PSF_ERRK_TORN)
+			break;   /* unreadable, not torn: no use retrying */
+		bad = PSF_ERRK_TORN;
+	}
+	count_err(p, bad ? bad : PSF_ERRK_TORN);
+	if (!bad || bad == PSF_ERRK_TORN) {
+		/* Never a wrong stack: nothing but the flag. */
+		s->nframes = 0;
+	} else {
+		/* Leaf frames read before an unreadable one are right. */
+		s->nframes = n;
+	}
+	s->flags |= PSF_SF_PARTIAL | flags;
+	p->st.partial++;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- the tick */
@@ -1183,74 +1457,6 @@ static void gil_read(struct pyproc *p, uint64_t interp, struct gilstate *g)
 	default:
 		return;
 	}
-}
-
-/* Walk one thread; fills s (frames in p->frames).  Returns -1 on ESRCH. */
-static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, struct py_sample *s)
-{
-	const struct py_layout *L = p->L;
-	int attempt;
-
-	for (attempt = 0; attempt < 2; attempt++) {
-		struct leaf head;
-		unsigned misses0 = mem_view_misses(p->view);
-		uint32_t flags = 0, n = 0;
-		int bad = 0, torn = 0;
-
-		p->nvisit = 0;
-		if (attempt == 1) {
-			/* Retry from fresh copies. */
-			p->fresh = 1;
-			p->st.torn_retries++;
-			tsb = rd(p, ts, L->ts_read, MEM_HEAD);
-			if (!tsb) {
-				p->fresh = 0;
-				return p->last_err == -ESRCH ? -1 : 0;
-			}
-		}
-		if (leaf_from_head(p, tsb, &head) < 0)
-			bad = PSF_ERRK_READ;
-		else if (L->frames == PY_FRAMES_OBJECT)
-			n = walk_object(p, head.frame, &flags, &bad);
-		else
-			n = walk_interp(p, tsb, head.frame, &flags, &bad);
-		if (p->write_err) {
-			p->fresh = 0;
-			return -2;
-		}
-		if (p->last_err == -ESRCH) {
-			p->fresh = 0;
-			return -1;
-		}
-		if (!bad) {
-			int r = chain_stable(p, p->fresh || mem_view_misses(p->view) != misses0);
-			if (r < 0 && p->last_err == -ESRCH) {
-				p->fresh = 0;
-				return -1;
-			}
-			torn = r != 1;
-		}
-		p->fresh = 0;
-		if (!bad && !torn) {
-			s->nframes = n;
-			s->flags |= flags;
-			return 0;
-		}
-		if (attempt == 1) {
-			count_err(p, bad ? bad : PSF_ERRK_TORN);
-			if (torn || bad == PSF_ERRK_TORN) {
-				/* Never a wrong stack: nothing but the flag. */
-				s->nframes = 0;
-			} else {
-				/* Leaf frames read before an unreadable one are right. */
-				s->nframes = n;
-			}
-			s->flags |= PSF_SF_PARTIAL | flags;
-			p->st.partial++;
-			return 0;
-		}
-	}
-	return 0;
 }
 
 int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
