@@ -57,3 +57,8 @@ for p in tests/data/format/v*/*.pyspy; do
 	if [ $rc -ne 0 ]; then echo $rc >"$dir/$name.exit"; else rm -f "$dir/$name.exit"; fi
 	echo "update-golden: $dir/$name.dump"
 done
+
+# pyspy-analyze: tests/data/analyze/*.pyspy from their .synth files, and the
+# expected report outputs tests/data/analyze/expected/*.out (the analyze
+# suite in update mode; it says what it rewrote).
+BUILD=$BUILD tests/analyze/run.sh --update | grep -E '^(updated|not ok)' | sed 's/^/update-golden: /'
