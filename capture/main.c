@@ -668,12 +668,14 @@ int main(int argc, char **argv)
 				continue;
 			pyproc_stats(t->py, &ps);
 			note(3, "pid %d: %llu ticks, %llu samples (%llu partial, %llu truncated, "
-			     "%llu torn retries); %llu read calls, %llu iovecs, %llu on-demand reads; "
+			     "%llu snapshot retries: %llu leaf gone, %llu changed, %llu grew, %llu bad); %llu read calls, %llu iovecs, %llu on-demand reads; "
 			     "code: %llu loads, %llu validations, %llu invalidations, %llu cache drops; "
 			     "%llu name scans", (int)t->pid,
 			     (unsigned long long)ps.ticks, (unsigned long long)ps.samples,
 			     (unsigned long long)ps.partial, (unsigned long long)ps.truncated,
-			     (unsigned long long)ps.torn_retries, (unsigned long long)ps.syscalls,
+			     (unsigned long long)ps.torn_retries, (unsigned long long)ps.torn_leaf,
+			     (unsigned long long)ps.torn_unstable, (unsigned long long)ps.torn_miss,
+			     (unsigned long long)ps.torn_bad, (unsigned long long)ps.syscalls,
 			     (unsigned long long)ps.iovecs, (unsigned long long)ps.misses,
 			     (unsigned long long)ps.code_loads, (unsigned long long)ps.code_validations,
 			     (unsigned long long)ps.code_invalidations, (unsigned long long)ps.cache_drops,

@@ -127,6 +127,7 @@ struct pyproc {
 	/* every frame visited by the walk (shims too), for verification */
 	uint64_t vaddr[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
 	const uint8_t *vbody[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];
+	uint32_t vn[PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED];   /* frames recorded before it */
 	uint32_t nvisit;
 	/* snapshot retries: ranges read twice in one system call */
 	int snapping, snap_miss;
@@ -248,12 +249,14 @@ static const uint8_t *rdf(struct pyproc *p, uint64_t addr, size_t len, enum mem_
 	if (!p->snapping)
 		return rd(p, addr, len, cls);
 	b = snap_find(p, addr, len, 0);
-	if (!b) {
+	if (!b && !p->snap_miss) {
+		/* Remember the first range missing: the next snapshot adds it. */
 		p->snap_miss = 1;
 		p->snap_missing = addr;
 		p->snap_missing_len = (uint32_t)len;
-		p->last_err = -EAGAIN;
 	}
+	if (!b)
+		p->last_err = -EAGAIN;
 	return b;
 }
 
@@ -893,6 +896,7 @@ static uint32_t walk_object(struct pyproc *p, uint64_t f, uint32_t *flags, int *
 		addr = L->lines == PY_LINES_310 ? (lasti < 0 ? -1 : 2L * lasti) : lasti;
 		p->faddr[n] = f;
 		p->vaddr[p->nvisit] = f;
+		p->vn[p->nvisit] = n;
 		p->vbody[p->nvisit++] = b;
 		p->frames[n].frame = p->cc[ci].frame_id;
 		p->frames[n].code = (uint32_t)ci;
@@ -961,9 +965,9 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	if (!b && !p->snapping) {
 		end = top;
 		b = rdf(p, ck, end - ck, MEM_LATE);
-		if (!b)
-			return;
 	}
+	if (!b)
+		return;
 	if (u64at(b + 8) < top - ck)
 		return;   /* chunk size smaller than its use: not a chunk */
 	p->chunks[0].lo = ck;
@@ -1015,6 +1019,7 @@ static uint32_t walk_interp(struct pyproc *p, const uint8_t *tsb, uint64_t f, ui
 			return n;
 		}
 		p->vaddr[p->nvisit] = f;
+		p->vn[p->nvisit] = n;
 		p->vbody[p->nvisit++] = b;
 		last = f;
 		owner = b[L->if_owner];
@@ -1117,12 +1122,16 @@ static void leaf_words(const struct py_layout *L, struct leafwords *w)
 }
 
 /*
- * Is the leaf the walk started from still on the stack after the frames
- * were copied?  tw = the thread state's stack words read after the frames
- * (TAIL or snapshot), cf = cframe->current_frame read after (3.11/3.12).
- *   <= 3.10: the leaf returned if the thread now runs one of its callers.
+ * Where is the thread now, relative to the walk?  tw = the thread state's
+ * stack words read after the frames (TAIL or snapshot), cf =
+ * cframe->current_frame read after (3.11/3.12).  Returns the index of the
+ * visited frame that is the current frame now (0: the leaf is still live),
+ * or -1 when the thread is somewhere the walk did not see.
+ *   A caller being current means the leaf returned: the stack from that
+ *   caller down is still right (the caller's copies are compared).
+ *   <= 3.10: any other frame is new work above the live leaf.
  *   3.11+: the current frame's chain (in the second copy of the stack
- *   chunk) must still pass through the leaf: the stack may only have grown.
+ *   chunk) must pass through the leaf: the stack may only have grown.
  *   (Lying below the chunk's top is not enough: a returned frame's slot can
  *   sit unchanged inside a bigger frame pushed at its caller's place.)
  */
@@ -1165,25 +1174,22 @@ static int leaf_live(struct pyproc *p, const struct leaf *head, const uint8_t *t
 	uint32_t i;
 
 	leaf_words(L, &lw);
-	if (L->ts_frame >= 0) {
-		now = u64at(tw + (lw.leaf - lw.lo));
-		if (now == head->frame)
-			return 1;
-		for (i = 1; i < p->nvisit; i++)
-			if (p->vaddr[i] == now)
-				return 0;
-		return 1;
-	}
 	if (L->ts_cframe >= 0)
 		now = u64at(tw + (lw.leaf - lw.lo)) == head->cframe && cf ? u64at(cf) : 0;
 	else
 		now = u64at(tw + (lw.leaf - lw.lo));
 	if (now == head->frame)
-		return 1;
-	/* The thread moved on: the leaf is live if the new current frame's
-	 * chain still passes through it (the stack only grew). */
+		return 0;
+	/* The leaf returned: its caller (or one further down) runs now.  The
+	 * stack from there down is what the thread runs. */
+	for (i = 1; i < p->nvisit; i++)
+		if (p->vaddr[i] == now)
+			return (int)i;
+	if (L->ts_frame >= 0)
+		return 0;   /* <= 3.10: new frames above a live leaf */
+	/* 3.11+: the stack only grew if the new chain passes the leaf. */
 	return now && u64at(tw + (lw.chunk - lw.lo)) == (p->nchunks ? p->chunks[0].lo : 0) &&
-	       reaches(p, now, head->frame, snap);
+	       reaches(p, now, head->frame, snap) ? 0 : -1;
 }
 
 /*
@@ -1194,7 +1200,7 @@ static int leaf_live(struct pyproc *p, const struct leaf *head, const uint8_t *t
  * caller (a caller's instruction only moves after its callee returned).
  * The leaf may have run on.  1 stable, 0 torn.
  */
-static int chain_stable(struct pyproc *p, int snap)
+static int chain_stable(struct pyproc *p, int snap, uint32_t from)
 {
 	const struct py_layout *L = p->L;
 	uint32_t i, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
@@ -1207,7 +1213,7 @@ static int chain_stable(struct pyproc *p, int snap)
 
 	if (c && !snap)
 		ctail = mem_view_tail(p->view, c->lo, c->hi - c->lo);
-	for (i = 0; i < p->nvisit; i++) {
+	for (i = from; i < p->nvisit; i++) {
 		uint64_t f = p->vaddr[i];
 		const uint8_t *a = p->vbody[i], *b;
 		if (snap)
@@ -1227,7 +1233,7 @@ static int chain_stable(struct pyproc *p, int snap)
 		} else if (a[L->if_owner] != b[L->if_owner]) {
 			return 0;
 		}
-		if (i > 0 && memcmp(a + off_pos, b + off_pos, pos_len) != 0)
+		if (i > from && memcmp(a + off_pos, b + off_pos, pos_len) != 0)
 			return 0;
 	}
 	return 1;
@@ -1248,6 +1254,41 @@ static void snap_add(struct pyproc *p, uint64_t addr, uint32_t len)
 		p->snap_len[p->nsnap] = len;
 		p->nsnap++;
 	}
+}
+
+/* Sort the snapshot ranges and merge close ones: fewer iovecs, a faster copy. */
+static void snap_merge(struct pyproc *p)
+{
+	uint32_t i, j, k;
+
+	/* Insertion sort: the list is short and mostly ordered. */
+	for (i = 1; i < p->nsnap; i++) {
+		uint64_t a = p->snap_addr[i];
+		uint32_t l = p->snap_len[i];
+		for (j = i; j > 0 && p->snap_addr[j - 1] > a; j--) {
+			p->snap_addr[j] = p->snap_addr[j - 1];
+			p->snap_len[j] = p->snap_len[j - 1];
+		}
+		p->snap_addr[j] = a;
+		p->snap_len[j] = l;
+	}
+	for (i = 0, k = 0; i < p->nsnap; i++) {
+		uint64_t end;
+		if (k > 0) {
+			end = p->snap_addr[k - 1] + p->snap_len[k - 1];
+			if (p->snap_addr[i] <= end + 1024 &&
+			    p->snap_addr[i] + p->snap_len[i] - p->snap_addr[k - 1] <= (256u << 10)) {
+				if (p->snap_addr[i] + p->snap_len[i] > end)
+					p->snap_len[k - 1] = (uint32_t)(p->snap_addr[i] + p->snap_len[i] -
+									p->snap_addr[k - 1]);
+				continue;
+			}
+		}
+		p->snap_addr[k] = p->snap_addr[i];
+		p->snap_len[k] = p->snap_len[i];
+		k++;
+	}
+	p->nsnap = k;
 }
 
 /*
@@ -1281,6 +1322,7 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 		snap_add(p, p->vaddr[i], flen);
 	if (missing)
 		snap_add(p, missing, p->snap_missing_len > flen ? p->snap_missing_len : flen);
+	snap_merge(p);
 	ns = p->nsnap;
 	for (i = 0; i < ns; i++) {
 		p->ra[n] = p->snap_addr[i];
@@ -1330,20 +1372,39 @@ static uint32_t walk(struct pyproc *p, const uint8_t *tsb, struct leaf *head, ui
 	return walk_interp(p, tsb, head->frame, flags, bad);
 }
 
-/* Verify a walk made entirely from this tick's single read (TAIL copies). */
+/*
+ * Verify a walk made entirely from this tick's single read (TAIL copies).
+ * Returns the visited index of the live leaf (see leaf_live), -1 torn.
+ */
 static int verify_tail(struct pyproc *p, uint64_t ts, const struct leaf *head)
 {
 	const struct py_layout *L = p->L;
 	struct leafwords lw;
 	const uint8_t *tw, *cf = NULL;
+	int j;
 
 	leaf_words(L, &lw);
 	tw = mem_view_tail(p->view, ts + (uint64_t)lw.lo, lw.len);
 	if (head->cframe)
 		cf = mem_view_tail(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8);
 	if (!tw || (head->cframe && !cf))
-		return 0;
-	return chain_stable(p, 0) && leaf_live(p, head, tw, cf, 0);
+		return -1;
+	j = leaf_live(p, head, tw, cf, 0);
+	if (j < 0 || !chain_stable(p, 0, (uint32_t)j))
+		return -1;
+	return j;
+}
+
+/* Drop the frames above visited frame j (they returned); new frame count. */
+static uint32_t drop_leaves(struct pyproc *p, uint32_t n, uint32_t j)
+{
+	uint32_t d = j ? p->vn[j] : 0;
+
+	if (d == 0 || d > n)
+		return n;
+	memmove(p->frames, p->frames + d, (n - d) * sizeof(p->frames[0]));
+	memmove(p->faddr, p->faddr + d, (n - d) * sizeof(p->faddr[0]));
+	return n - d;
 }
 
 /* Walk one thread; fills s (frames in p->frames).  -1 ESRCH, -2 write error. */
@@ -1353,16 +1414,17 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 	struct leaf head;
 	uint32_t flags, n;
 	unsigned misses0 = mem_view_misses(p->view), round;
-	int bad;
+	int bad, j;
 
 	/* The common case: everything came from this tick's one read. */
+	p->snap_miss = 0;
 	n = walk(p, tsb, &head, &flags, &bad);
 	if (p->write_err)
 		return -2;
 	if (p->last_err == -ESRCH)
 		return -1;
-	if (!bad && mem_view_misses(p->view) == misses0 && verify_tail(p, ts, &head)) {
-		s->nframes = n;
+	if (!bad && mem_view_misses(p->view) == misses0 && (j = verify_tail(p, ts, &head)) >= 0) {
+		s->nframes = drop_leaves(p, n, (uint32_t)j);
 		s->flags |= flags;
 		return 0;
 	}
@@ -1388,12 +1450,23 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 			break;
 		if (p->write_err)
 			return -2;
-		if (p->snap_miss)
+		if (p->snap_miss) {
+			p->st.torn_miss++;
 			continue;   /* a frame outside the snapshot: include it, again */
-		if (!bad && chain_stable(p, 1) && leaf_live(p, &head, p->snap_words, p->snap_cf, 1)) {
-			s->nframes = n;
-			s->flags |= flags;
-			return 0;
+		}
+		if (!bad) {
+			j = leaf_live(p, &head, p->snap_words, p->snap_cf, 1);
+			if (j >= 0 && chain_stable(p, 1, (uint32_t)j)) {
+				s->nframes = drop_leaves(p, n, (uint32_t)j);
+				s->flags |= flags;
+				return 0;
+			}
+			if (j < 0)
+				p->st.torn_leaf++;
+			else
+				p->st.torn_unstable++;
+		} else {
+			p->st.torn_bad++;
 		}
 		if (bad && bad != PSF_ERRK_TORN)
 			break;   /* unreadable, not torn: no use retrying */

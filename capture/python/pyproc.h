@@ -101,6 +101,7 @@ const struct pyrt *pyproc_runtime(const struct pyproc *p);
 
 struct pyproc_stats {
 	uint64_t ticks, samples, partial, truncated, torn_retries;
+	uint64_t torn_leaf, torn_unstable, torn_miss, torn_bad;   /* failed retries, by cause */
 	uint64_t code_loads, code_validations, code_invalidations, cache_drops;
 	uint64_t tname_scans;
 	uint64_t syscalls, iovecs, misses;

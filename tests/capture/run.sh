@@ -45,7 +45,7 @@ start_target() {
 	TPID=$!
 	t_bg "$TPID"
 	for i in $(seq 600); do
-		if grep -q '^ready' "$T_TMP/$name.out" 2>/dev/null; then
+		if grep -Eq '^ready [0-9]+$' "$T_TMP/$name.out" 2>/dev/null; then
 			TPID=$(awk '/^ready/ { print $2; exit }' "$T_TMP/$name.out")
 			t_bg "$TPID"
 			return 0
@@ -196,7 +196,7 @@ test_interpreter() {
 	fi
 
 	# Attached target exits on its own: clean end, exit 0.
-	if start_target exit "$py" "$TARGETS/exit_after.py" 0.8 0; then
+	if start_target exit "$py" "$TARGETS/exit_after.py" 1.5 0; then
 		f=$T_TMP/$label-exit.pyspy
 		capture "$label: target exits during the capture" "$f" -q -r 200 -p "$TPID" &&
 			check exit "$label (target exit)" "$f" "$TARGETS/exit_after.py" exited 0
@@ -204,7 +204,7 @@ test_interpreter() {
 	fi
 
 	# The target exec()s Python again: followed as a new process.
-	if start_target execself "$py" "$TARGETS/exit_after.py" 0.5 0 exec-self; then
+	if start_target execself "$py" "$TARGETS/exit_after.py" 1 0 exec-self; then
 		f=$T_TMP/$label-exec.pyspy
 		capture "$label: target execs Python" "$f" -q -r 200 -p "$TPID" &&
 			check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
