@@ -2,10 +2,11 @@
  * cmd_dump.c - the stack of every thread at one moment, in py-spy's dump
  * format (docs/pyspy-analyze.1.md, "dump").
  *
- * Which sample: without --at, each thread's last sample.  With --at S,
- * each thread's latest sample at or before S seconds (clamped to the end
- * of its capture), for threads that still existed then (last seen no
- * earlier than two sampling periods before S).  Local variables recorded
+ * Which sample: without --at, each thread's last sample, for threads
+ * still alive when their process was last sampled.  With --at S, each
+ * thread's latest sample at or before S seconds (clamped to the end of its
+ * capture), for threads that still existed then (last seen no earlier than
+ * two sampling periods before S).  Local variables recorded
  * with the sample (LOCAL records) are printed under their frame.
  */
 #include "cmd_dump.h"
@@ -67,6 +68,39 @@ static int dump_option(void *ctx, int code, const char *arg)
 	}
 }
 
+/*
+ * Leave out threads that no longer existed at the moment shown: with --at,
+ * threads last seen more than two sampling periods before it; without,
+ * threads whose last sample is more than two periods older than the last
+ * sample of their process (every live thread is sampled at every tick).
+ */
+static void drop_stale(const struct model *m, struct pick *picks, const struct dump_opts *o)
+{
+	int64_t *proc_last = xcalloc((unsigned long)m->nprocesses + 1, sizeof(*proc_last));
+	int i;
+
+	for (i = 0; i < m->nthreads; i++)
+		if (picks[i].found && picks[i].t > proc_last[m->threads[i].process])
+			proc_last[m->threads[i].process] = picks[i].t;
+	for (i = 0; i < m->nthreads; i++) {
+		const struct m_thread *t = &m->threads[i];
+		const struct m_capture *c = &m->captures[t->capture];
+		int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
+
+		if (!picks[i].found)
+			continue;
+		if (o) {
+			int64_t at = o->at_ns < c->end_ns ? o->at_ns : c->end_ns;
+
+			if (t->last_ns < at - 2 * period)
+				picks[i].found = 0;
+		} else if (picks[i].t < proc_last[t->process] - 2 * period) {
+			picks[i].found = 0;
+		}
+	}
+	free(proc_last);
+}
+
 static int pick_samples(struct report *r, const struct dump_opts *o, struct pick *picks)
 {
 	struct model *m = r->m;
@@ -96,7 +130,10 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 				break;
 		}
 		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? 0 : db_error(m->db, "cannot read");
+		if (rc != SQLITE_DONE)
+			return db_error(m->db, "cannot read");
+		drop_stale(m, picks, NULL);
+		return 0;
 	}
 	st = db_prepare(m->db, "SELECT thread, t, stack, flags FROM samples"
 			       " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3 AND t <= ?4");
@@ -130,16 +167,7 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_error(m->db, "cannot read");
-	/* Threads that had ended by then are not shown. */
-	for (i = 0; i < m->nthreads; i++) {
-		const struct m_thread *t = &m->threads[i];
-		const struct m_capture *c = &m->captures[t->capture];
-		int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
-		int64_t at = o->at_ns < c->end_ns ? o->at_ns : c->end_ns;
-
-		if (picks[i].found && t->last_ns < at - 2 * period)
-			picks[i].found = 0;
-	}
+	drop_stale(m, picks, o);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 
 struct thread_stats {
 	uint64_t samples, gil, idle, partial;
+	int64_t t_min, t_max;    /* of its samples */
 };
 
 static const char *const error_kind_names[] = {"other", "read", "torn", "bad object",
@@ -28,7 +29,7 @@ static const char *const how_names[] = {"vanished", "exited", "killed by signal"
 
 static int scan_threads(const struct model *m, struct thread_stats *ts)
 {
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT thread, stack, flags FROM samples"
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT thread, stack, flags, t FROM samples"
 					     " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3");
 	int ci, rc = SQLITE_DONE;
 
@@ -46,10 +47,16 @@ static int scan_threads(const struct model *m, struct thread_stats *ts)
 			int ti = model_thread(m, sqlite3_column_int64(st, 0));
 			int64_t stack = sqlite3_column_int64(st, 1), flags = sqlite3_column_int64(st, 2);
 
+			int64_t t = sqlite3_column_int64(st, 3);
+
 			if (ti < 0)
 				continue;
 			if (stack < 0 || stack >= m->nstacks)
 				stack = 0;
+			if (!ts[ti].samples || t < ts[ti].t_min)
+				ts[ti].t_min = t;
+			if (!ts[ti].samples || t > ts[ti].t_max)
+				ts[ti].t_max = t;
 			ts[ti].samples++;
 			ts[ti].gil += (flags & PSF_SF_GIL) != 0;
 			ts[ti].partial += (flags & PSF_SF_PARTIAL) != 0;
@@ -143,6 +150,7 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 	const struct m_capture *c = &m->captures[ci];
 	char a[48], b[48], d[48], e[48];
 	uint64_t samples = 0, gil = 0, idle = 0, partial = 0;
+	int64_t t_min = 0, t_max = 0;
 	double dur = (double)c->end_ns / 1e9;
 	int i;
 
@@ -183,22 +191,35 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 		fprintf(fp, "  Ended:       no trailer: %s\n",
 			c->damage ? c->damage : "still being written or cut short");
 	}
-	fprintf(fp, "  Duration:    %s s\n", fmt_secs(a, sizeof(a), (uint64_t)c->end_ns));
-	if (c->header_flags & PSF_HF_DUMP) {
-		fprintf(fp, "  Rate:        one-shot dump\n");
-	} else {
-		fprintf(fp, "  Rate:        %lld Hz requested", (long long)c->rate_hz);
-		if (dur > 0 && c->ticks > 0)
-			fprintf(fp, ", %.1f Hz achieved", (double)c->ticks / dur);
-		fputc('\n', fp);
-	}
 	for (i = 0; i < m->nthreads; i++) {
-		if (m->threads[i].capture != ci || !m->threads[i].selected)
+		if (m->threads[i].capture != ci || !m->threads[i].selected || !ts[i].samples)
 			continue;
+		if (!samples || ts[i].t_min < t_min)
+			t_min = ts[i].t_min;
+		if (!samples || ts[i].t_max > t_max)
+			t_max = ts[i].t_max;
 		samples += ts[i].samples;
 		gil += ts[i].gil;
 		idle += ts[i].idle;
 		partial += ts[i].partial;
+	}
+	fprintf(fp, "  Duration:    %s s", fmt_secs(a, sizeof(a), (uint64_t)c->end_ns));
+	if (samples)
+		fprintf(fp, " (samples from %s to %s s)", fmt_secs(b, sizeof(b), (uint64_t)t_min),
+			fmt_secs(d, sizeof(d), (uint64_t)t_max));
+	fputc('\n', fp);
+	if (c->header_flags & PSF_HF_DUMP) {
+		fprintf(fp, "  Rate:        one-shot dump\n");
+	} else {
+		/* achieved: ticks over the time they were sampled in */
+		double span = samples && c->rate_hz > 0 ? (double)(t_max - t_min) / 1e9 + 1.0 / (double)c->rate_hz
+							: dur;
+
+		fprintf(fp, "  Rate:        %lld Hz requested", (long long)c->rate_hz);
+		/* without a trailer the tick count is partial (LAG records only) */
+		if (span > 0 && c->ticks > 0 && c->complete)
+			fprintf(fp, ", %.1f Hz achieved", (double)c->ticks / span);
+		fputc('\n', fp);
 	}
 	fprintf(fp, "  Samples:     %s (active %s%%, GIL %s%%, partial %s%%)\n",
 		fmt_count(a, sizeof(a), samples), fmt_pct(b, sizeof(b), (double)(samples - idle), (double)samples),
