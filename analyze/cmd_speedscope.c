@@ -347,6 +347,12 @@ static void ss_write(FILE *fp, struct ss *s, const char *title)
 			fputc(',', fp);
 		ss_profile(fp, s, order[i], origin, nproc > 1, ncap > 1);
 	}
+	/* speedscope needs a profile to show (an empty one is fine) */
+	if (n == 0) {
+		warning("no samples match the filters; the profile is empty");
+		fprintf(fp, "{\"type\":\"sampled\",\"name\":\"no samples\",\"unit\":\"seconds\","
+			    "\"startValue\":0,\"endValue\":0,\"samples\":[],\"weights\":[]}");
+	}
 	fprintf(fp, "],\"shared\":{\"frames\":[%s]},\"activeProfileIndex\":%d,\"exporter\":\"pyspy@%s\","
 		    "\"name\":",
 		s->frames.buf, active, PYSPY_VERSION);

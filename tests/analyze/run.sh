@@ -187,6 +187,23 @@ n=$("$ANALYZE" sql --no-header "$T_TMP/flip.db" 'SELECT samples FROM captures')
 if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 604 ]; then t_ok "analyze: ... keeping the samples before it ($n)"
 else t_fail "analyze: ... keeping the samples before it" "got '$n'"; fi
 
+# ---------------------------------------------------------------- no samples
+t_run "$ANALYZE" collapsed empty.pyspy
+t_expect "analyze: collapsed of a capture without samples is empty" 0 '^$' '^$'
+t_run "$ANALYZE" flamegraph -o "$T_TMP/empty.svg" empty.pyspy
+t_expect "analyze: flamegraph without samples warns" 0 '^$' 'warning: no samples match the filters; the flame graph is empty'
+if command -v xmllint >/dev/null 2>&1; then
+	t_check "analyze: ... and is still a well-formed SVG" xmllint --noout "$T_TMP/empty.svg"
+fi
+t_run "$ANALYZE" speedscope --pid 9000 empty.pyspy
+t_expect "analyze: speedscope without samples has one empty profile" 0 '"profiles":\[\{"type":"sampled","name":"no samples"' 'warning: no samples'
+t_run "$ANALYZE" top empty.pyspy
+t_expect "analyze: top without samples" 0 '^Total Samples 0 \(shown 0, idle excluded\)$' '^$'
+t_run "$ANALYZE" dump empty.pyspy
+t_expect "analyze: dump without samples warns" 0 '^$' 'warning: no thread has a sample'
+t_run "$ANALYZE" collapsed --from 100 web1.pyspy
+t_expect "analyze: a window after the end selects nothing" 0 '^$' '^$'
+
 # ---------------------------------------------------------------- bad input
 printf 'just some text\n' >"$T_TMP/text.txt"
 t_run "$ANALYZE" collapsed "$T_TMP/text.txt"
