@@ -19,6 +19,22 @@ static char *col_str(sqlite3_stmt *st, int i)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
+/*
+ * Metadata text (host names, command lines, thread names...) as the reports
+ * print it: control characters become spaces, so a hostile capture cannot
+ * break a report's layout or a terminal.  Frame text is cleaned where it
+ * is labelled (label.c).
+ */
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	char *s = col_str(st, i), *p;
+
+	for (p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
 static int64_t col_int(sqlite3_stmt *st, int i, int64_t def)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? def : sqlite3_column_int64(st, i);
@@ -66,24 +82,24 @@ static int load_captures(struct model *m)
 		c = &m->captures[m->ncaptures++];
 		memset(c, 0, sizeof(*c));
 		c->id = sqlite3_column_int64(st, 0);
-		c->uuid = col_str(st, 1);
-		c->file = col_str(st, 2);
-		c->host = col_str(st, 3);
-		c->kernel = col_str(st, 4);
-		c->tool_version = col_str(st, 5);
-		c->format_version = col_str(st, 6);
+		c->uuid = col_text(st, 1);
+		c->file = col_text(st, 2);
+		c->host = col_text(st, 3);
+		c->kernel = col_text(st, 4);
+		c->tool_version = col_text(st, 5);
+		c->format_version = col_text(st, 6);
 		c->header_flags = (uint64_t)col_int(st, 7, 0);
 		c->start_wall_ns = col_int(st, 8, 0);
 		c->start_mono_ns = col_int(st, 9, 0);
 		c->rate_hz = col_int(st, 10, 0);
 		c->time_unit_ns = col_int(st, 11, 1000);
 		c->pid = col_int(st, 12, 0);
-		c->cmdline = col_str(st, 13);
-		c->python_version = col_str(st, 14);
-		c->python_exe = col_str(st, 15);
-		c->options = col_str(st, 16);
-		c->loaded_at = col_str(st, 17);
-		c->damage = col_str(st, 18);
+		c->cmdline = col_text(st, 13);
+		c->python_version = col_text(st, 14);
+		c->python_exe = col_text(st, 15);
+		c->options = col_text(st, 16);
+		c->loaded_at = col_text(st, 17);
+		c->damage = col_text(st, 18);
 		c->complete = (int)col_int(st, 19, 0);
 		c->chunks = col_int(st, 20, 0);
 		c->bytes = col_int(st, 21, 0);
@@ -142,9 +158,9 @@ static int load_processes(struct model *m)
 		p->pid = col_int(st, 2, 0);
 		p->ppid = col_int(st, 3, 0);
 		p->parent = (int)col_int(st, 4, -1); /* database id for now */
-		p->cmdline = col_str(st, 5);
-		p->python_version = col_str(st, 6);
-		p->exe = col_str(st, 7);
+		p->cmdline = col_text(st, 5);
+		p->python_version = col_text(st, 6);
+		p->exe = col_text(st, 7);
 		p->start_ns = col_int(st, 8, 0);
 		p->end_ns = col_int(st, 9, -1);
 		p->end_how = (int)col_int(st, 10, -1);
@@ -203,7 +219,7 @@ static int load_threads(struct model *m)
 		t->capture = m->processes[pi].capture;
 		t->tid = col_int(st, 3, 0);
 		t->py_thread_id = (uint64_t)col_int(st, 4, 0);
-		t->name = col_str(st, 5);
+		t->name = col_text(st, 5);
 		t->first_ns = col_int(st, 6, 0);
 		t->last_ns = col_int(st, 7, 0);
 		t->is_main = (int)col_int(st, 8, 0);

@@ -204,6 +204,59 @@ t_expect "analyze: dump without samples warns" 0 '^$' 'warning: no thread has a 
 t_run "$ANALYZE" collapsed --from 100 web1.pyspy
 t_expect "analyze: a window after the end selects nothing" 0 '^$' '^$'
 
+# ---------------------------------------------------------------- hostile but valid
+# A 5000-frame recursion and names with quotes, backslashes, control
+# characters, markup and non-ASCII: every report copes, every output
+# stays well-formed.
+if [ -x "$SYNTH" ]; then
+	{
+		echo 'meta hostname=odd'
+		echo 'process p pid=1 cmdline="odd \"cmd\" \x01"'
+		echo 'thread t process=p tid=1 name="tab\there \\ <b>&amp;"'
+		printf 'tick 10ms\nsample t '
+		for i in $(seq 5000); do printf '/x/rec.py:rec@1:%d;' $((i % 7 + 1)); done
+		echo '/x/rec.py:leaf@9:10 gil'
+		echo 'tick 20ms'
+		echo 'sample t "/x/a\"b\\c <d>.py":"f\x01\x7fg&<h>\xc3\xa9":3 gil'
+		echo 'trailer 30ms'
+	} >"$T_TMP/odd.synth"
+	if "$SYNTH" -o "$T_TMP/odd.pyspy" "$T_TMP/odd.synth" 2>"$T_TMP/odd.err"; then
+		t_run "$ANALYZE" collapsed --threads "$T_TMP/odd.pyspy"
+		t_expect "analyze: odd: collapsed" 0 '' '^$'
+		deep=$(awk -F';' 'NF > 5000 { print NF }' <<<"$T_OUT")
+		if [ "$deep" = 5002 ] && ! grep -q $'[\x01\x7f\t]' <<<"$T_OUT" &&
+			[ "$(grep -c ' [0-9]*$' <<<"$T_OUT")" = 2 ]; then
+			t_ok "analyze: odd: a 5000-frame stack and control characters in folded stacks"
+		else
+			t_fail "analyze: odd: a 5000-frame stack and control characters in folded stacks" "depth '$deep'"
+		fi
+		t_run "$ANALYZE" top -n 0 "$T_TMP/odd.pyspy"
+		t_expect "analyze: odd: recursion counted once per stack in top" 0 ' 50\.00%  50\.00% .*  leaf \(rec\.py\)' '^$'
+		grep -qE '^  0\.00% +50\.00% .*  rec \(rec\.py\)$' <<<"$T_OUT" &&
+			t_ok "analyze: odd: the recursive function has 50% total" ||
+			t_fail "analyze: odd: the recursive function has 50% total"
+		for rep in flamegraph speedscope "dump --json" dump info; do
+			if "$ANALYZE" $rep -o "$T_TMP/odd.out" "$T_TMP/odd.pyspy" 2>"$T_TMP/odd.err"; then
+				ok=1
+				case $rep in
+				flamegraph) command -v xmllint >/dev/null 2>&1 && { xmllint --noout "$T_TMP/odd.out" 2>"$T_TMP/odd.err" || ok=0; } ;;
+				speedscope | "dump --json") command -v python3 >/dev/null 2>&1 &&
+					{ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T_TMP/odd.out" 2>"$T_TMP/odd.err" || ok=0; } ;;
+				*) grep -q $'[\x01\x7f]' "$T_TMP/odd.out" && ok=0 ;;
+				esac
+				if [ $ok = 1 ]; then t_ok "analyze: odd: $rep output is well-formed"
+				else t_fail "analyze: odd: $rep output is well-formed" "$(head -c 200 "$T_TMP/odd.err")"; fi
+			else
+				t_fail "analyze: odd: $rep output is well-formed" "exit: $(head -n 1 "$T_TMP/odd.err")"
+			fi
+		done
+	else
+		t_fail "analyze: odd: pyspy-synth builds the odd capture" "$(head -n 1 "$T_TMP/odd.err")"
+	fi
+else
+	t_skip "analyze: odd: deep stacks and odd names" "no $SYNTH"
+fi
+
 # ---------------------------------------------------------------- bad input
 printf 'just some text\n' >"$T_TMP/text.txt"
 t_run "$ANALYZE" collapsed "$T_TMP/text.txt"
