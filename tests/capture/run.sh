@@ -38,9 +38,13 @@ check() {
 
 # start_target NAME CMD...: run a target, wait for its "ready PID" line.
 # Sets TPID (the target's pid).  Fails after 60 s.
+TARGET_SEQ=0
 start_target() {
 	local name=$1 i
 	shift
+	# A fresh file each time: an old target must never write into it.
+	TARGET_SEQ=$((TARGET_SEQ + 1))
+	name=$name.$TARGET_SEQ
 	"$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
 	TPID=$!
 	t_bg "$TPID"
