@@ -97,12 +97,92 @@ int cli_next(int argc, char **argv, const struct cli_opt *const *tables)
 	return c;
 }
 
+/*
+ * Print a description filled to 79 columns: lines are joined into
+ * paragraphs (a blank line separates paragraphs); a line starting with two
+ * blanks is printed as it is (an example command).
+ */
+static void text_wrap(FILE *out, const char *t)
+{
+	int col = 0;
+
+	while (*t) {
+		size_t n;
+
+		if (*t == '\n' && t[1] == '\n') {
+			/* paragraph break */
+			fputs(col ? "\n\n" : "\n", out);
+			col = 0;
+			t += 2;
+			continue;
+		}
+		if (*t == '\n' && t[1] == ' ' && t[2] == ' ') {
+			/* a preformatted line */
+			if (col)
+				fputc('\n', out);
+			col = 0;
+			t++;
+			n = strcspn(t, "\n");
+			fprintf(out, "%.*s\n", (int)n, t);
+			t += n;
+			continue;
+		}
+		if (*t == '\n') {
+			t++;
+			continue;
+		}
+		if (*t == ' ') {
+			t++;
+			continue;
+		}
+		n = strcspn(t, " \n");
+		if (col > 0 && col + 1 + (int)n > 79) {
+			fputc('\n', out);
+			col = 0;
+		} else if (col > 0) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)n, t);
+		col += (int)n;
+		t += n;
+	}
+	if (col)
+		fputc('\n', out);
+}
+
+/* Print an option's help in the column from 28 to 79, wrapping at blanks. */
+static void help_wrap(FILE *out, const char *h)
+{
+	const int width = 79 - 28;
+	int col = 0;
+
+	while (*h) {
+		size_t n = strcspn(h, " ");
+
+		if (col > 0 && col + 1 + (int)n > width) {
+			fprintf(out, "\n%28s", "");
+			col = 0;
+		} else if (col > 0) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)n, h);
+		col += (int)n;
+		h += n;
+		while (*h == ' ')
+			h++;
+	}
+	fputc('\n', out);
+}
+
 void cli_help(FILE *out, const char *synopsis, const char *description,
 	      const struct cli_opt *const *tables)
 {
 	int t;
 
-	fprintf(out, "Usage: %s %s\n\n%s\n", MSG_PROG, synopsis, description);
+	fprintf(out, "Usage: %s %s\n\n", MSG_PROG, synopsis);
+	text_wrap(out, description);
 	for (t = 0; t < 4; t++) {
 		const struct cli_opt *o;
 
@@ -122,9 +202,10 @@ void cli_help(FILE *out, const char *synopsis, const char *description,
 				snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 					 o->arg ? o->arg : "");
 			if (strlen(left) > 24)
-				fprintf(out, "  %s\n  %-24s  %s\n", left, "", o->help);
+				fprintf(out, "  %s\n  %-24s  ", left, "");
 			else
-				fprintf(out, "  %-24s  %s\n", left, o->help);
+				fprintf(out, "  %-24s  ", left);
+			help_wrap(out, o->help);
 		}
 	}
 }

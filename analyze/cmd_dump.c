@@ -44,7 +44,7 @@ struct local_var {
 
 static const struct cli_opt dump_opts[] = {
 	{"", CLI_HEADING, NULL, "Dump:"},
-	{"at", CLI_AT, "SECONDS", "the moment (since capture start; default: each thread's last sample)"},
+	{"at", CLI_AT, "SECONDS", "the moment, since capture start (default: each thread's last sample)"},
 	{"json", CLI_JSON, NULL, "write JSON (like 'py-spy dump --json')"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
@@ -454,7 +454,7 @@ static void dump_write(FILE *fp, struct report *r, const struct dump_opts *o, st
 	free(order);
 }
 
-static const char dump_synopsis[] = "dump [SELECTION] [--at SECONDS] [--json] [-o FILE] SOURCE...";
+static const char dump_synopsis[] = "dump [SELECTION] [--at SECONDS] [--json] SOURCE...";
 static const char dump_description[] =
 	"Show the stack of every thread at one moment, in py-spy's dump format: each\n"
 	"thread's last sample, or its latest sample at or before --at.  Thread status is\n"

@@ -190,8 +190,9 @@ static char *read_file(const char *path)
 static const char sql_synopsis[] = "sql [-e SQL | -f FILE] [--csv|--json] SOURCE... [SQL]";
 static const char sql_description[] =
 	"Run SQL statements over the samples (tables and views: docs/schema.md) and print\n"
-	"each result as tab-separated values with a header line.  Without -e or -f the last\n"
-	"argument is the SQL, e.g.:  pyspy-analyze sql run.db 'SELECT * FROM thread_summary'\n"
+	"each result as tab-separated values with a header line.  Without -e or -f the\n"
+	"last argument is the SQL, e.g.\n"
+	"  pyspy-analyze sql run.db 'SELECT * FROM thread_summary'\n"
 	"A database SOURCE is opened read-only; captures are loaded into a temporary one.";
 
 int cmd_sql(int argc, char **argv)

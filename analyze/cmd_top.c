@@ -181,7 +181,7 @@ static void top_write(FILE *fp, const struct report *r, const struct agg *a, con
 }
 
 static const char top_synopsis[] =
-	"top [FILTERS] [--by function|line] [--sort own|total] [-n N] [-o FILE] SOURCE...";
+	"top [FILTERS] [--by function|line] [--sort own|total] [-n N] SOURCE...";
 static const char top_description[] =
 	"Show the functions that used the most time, like 'py-spy top' frozen over the\n"
 	"selected window: %Own/OwnTime count samples where the function was running\n"

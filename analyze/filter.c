@@ -14,11 +14,11 @@
 
 #define FILTER_SELECT_ENTRIES                                                                   \
 	{"capture", CLI_CAPTURE, "ID|HOST",                                                     \
-	 "only captures with this database id, capture id prefix, host or file name (glob); "   \
-	 "repeatable"},                                                                         \
+	 "only captures with this database id, capture id prefix, "                          \
+	 "host or file name (glob); repeatable"},                                               \
 		{"pid", 'p', "PID[,PID...]", "only these processes"},                           \
 		{"tid", CLI_TID, "TID[,TID...]",                                                \
-		 "only these threads (OS thread id, or Python thread id as 0x hex)"},           \
+		 "only these threads (OS thread id, or Python thread id as 0x hex)"},          \
 		{"thread", CLI_THREAD, "NAME",                                                  \
 		 "only threads whose name matches (glob: * ? [...]); repeatable"}
 
@@ -39,7 +39,7 @@ const struct cli_opt filter_opts[] = {
 	{"nolineno", CLI_NOLINENO, NULL, "no line numbers"},
 	{"threads", 't', NULL, "add a 'thread (TID): NAME' root frame per thread"},
 	{"processes", CLI_PROCESSES, NULL,
-	 "add 'process PID:\"CMD\"' root frames (default: if the capture followed subprocesses)"},
+	 "add 'process PID:\"CMD\"' root frames (default: when the capture followed subprocesses)"},
 	{"no-processes", CLI_NO_PROCESSES, NULL, "no process root frames"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
