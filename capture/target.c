@@ -20,6 +20,7 @@ struct target_thread {
 	int statfd;
 	uint32_t name_gen;
 	uint64_t last_ns;
+	char name[128];          /* last name written (for --print) */
 	uint32_t depth, cap;     /* cached stack, root first */
 	uint32_t *sframe, *sid;
 	int32_t *sline;
@@ -169,6 +170,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		th.tid = s->tid;
 		th.py_thread_id = s->thread_id;
 		th.name = intern(t, name);
+		snprintf(tt->name, sizeof(tt->name), "%s", name ? name : "");
 		th.first_ns = rel;
 		th.interp = s->interp_id;
 		th.flags = s->is_main ? PSF_TF_MAIN : 0;
@@ -182,6 +184,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		tn.thread = tt->psf_id;
 		tn.t_ns = rel;
 		tn.name = intern(t, name);
+		snprintf(tt->name, sizeof(tt->name), "%s", name);
 		r = psf_writer_thread_name(t->w, &tn);
 		if (r < 0 && !werr)
 			werr = r;
@@ -242,7 +245,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 	if (flags & PSF_SF_PARTIAL)
 		t->partial++;
 	if (t->print)
-		print_sample(t, s, flags, name);
+		print_sample(t, s, flags, tt->name);
 }
 
 static void on_thread_end(void *ctx, uint32_t i)

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# pyspy-capture's command line: --help/--version, usage errors (exit 2, one
+# line + the --help hint), runtime errors (exit 1, one clear line), output
+# files (mode 0600, default names, '-' for standard output, no binary on a
+# terminal), the summary line, -q/-v, --print.  Live parts use the first
+# working interpreter of tests/interpreters.sh.
+. "$(dirname "$0")/../lib.sh"
+cd "$PYSPY_ROOT" || exit 1
+t_tmpdir
+export LC_ALL=C.UTF-8
+DUMPFILE=$PYSPY_ROOT/$BUILD/tests/pyspy-dumpfile
+case $BUILD in /*) DUMPFILE=$BUILD/tests/pyspy-dumpfile ;; esac
+TRY="Try 'pyspy-capture --help' for more information."
+
+if [ ! -x "$CAPTURE" ]; then
+	t_fail "capture cli: binary exists" "$CAPTURE missing (run make tests)"
+	exit 0
+fi
+
+# usage_error NAME ARGS...: exit 2, one error line then the --help hint.
+usage_error() {
+	local name=$1 re=$2
+	shift 2
+	t_run "$CAPTURE" "$@"
+	if [ "$T_RC" = 2 ] && [ -z "$T_OUT" ] && [ "$(printf '%s\n' "$T_ERR" | wc -l)" = 2 ] &&
+		printf '%s\n' "$T_ERR" | head -n 1 | grep -Eq "^pyspy-capture: $re" &&
+		[ "$(printf '%s\n' "$T_ERR" | tail -n 1)" = "$TRY" ]; then
+		t_ok "capture cli: $name"
+	else
+		t_fail "capture cli: $name" "exit $T_RC, stderr: $T_ERR"
+	fi
+}
+
+# ---------------------------------------------------------------- help, version
+t_run "$CAPTURE" --help
+t_expect "capture cli: --help on stdout, exit 0" 0 '^usage: pyspy-capture \[OPTIONS\] --pid PID'
+[ -z "$T_ERR" ] && t_ok "capture cli: --help writes nothing on stderr" ||
+	t_fail "capture cli: --help writes nothing on stderr" "$T_ERR"
+help=$T_OUT
+missing=
+for o in --pid --output --rate --duration --blocking --nonblocking --timer --print --force \
+	--quiet --verbose --help --version -p -o -r -d -q -v -h -V; do
+	grep -q -- "$o" <<<"$help" || missing="$missing $o"
+done
+[ -z "$missing" ] && t_ok "capture cli: --help lists every option" ||
+	t_fail "capture cli: --help lists every option" "missing:$missing"
+t_run "$CAPTURE" -h
+t_expect "capture cli: -h is --help" 0 '^usage: pyspy-capture'
+t_run "$CAPTURE" --version
+t_expect "capture cli: --version" 0 '^pyspy-capture [0-9]+\.[0-9]+\.[0-9]+ \(format [0-9]+\.[0-9]+\)$'
+t_run "$CAPTURE" -V
+t_expect "capture cli: -V" 0 '^pyspy-capture [0-9.]+ \(format [0-9.]+\)$'
+
+# ---------------------------------------------------------------- usage errors
+usage_error "no target" "no target: give --pid PID or -- PROGRAM"
+usage_error "unknown long option" "unknown option '--bogus'" --bogus
+usage_error "unknown short option" "unknown option '-x'" -x
+usage_error "missing value" "option '--pid' needs a value" --pid
+usage_error "pid not a number" "invalid pid 'abc'" -p abc
+usage_error "pid zero" "invalid pid '0'" -p 0
+usage_error "negative pid" "invalid pid '-5'" -p -5
+usage_error "pid and program" "give either --pid or a program" -p 1 -- true
+usage_error "rate zero" "invalid rate '0'" -r 0 -p 1
+usage_error "rate too high" "invalid rate '100001'" -r 100001 -p 1
+usage_error "rate not a number" "invalid rate '1k'" -r 1k -p 1
+usage_error "duration zero" "invalid duration '0'" -d 0 -p 1
+usage_error "duration negative" "invalid duration '-1'" -d -1 -p 1
+usage_error "duration not a number" "invalid duration '10s'" -d 10s -p 1
+usage_error "--blocking with --nonblocking" "--blocking and --nonblocking exclude each other" \
+	--blocking --nonblocking -p 1
+usage_error "bad timer" "invalid timer 'poisson'" --timer poisson -p 1
+usage_error "empty output name" "empty output file name" -o '' -p 1
+
+# ---------------------------------------------------------------- runtime errors
+sleep 30 &
+SLEEPER=$!
+t_bg $SLEEPER
+t_run "$CAPTURE" -p 4194000
+t_expect "capture cli: no such pid" 1 '' '^pyspy-capture: no process with pid 4194000$'
+t_run "$CAPTURE" -o "$T_TMP/x.pyspy" -p "$SLEEPER"
+t_expect "capture cli: not a Python process" 1 '' \
+	"^pyspy-capture: process $SLEEPER \('sleep'\) is not a Python process\$"
+[ ! -e "$T_TMP/x.pyspy" ] && t_ok "capture cli: no file left for a failed attach" ||
+	t_fail "capture cli: no file left for a failed attach"
+t_run "$CAPTURE" -p "$(printf '0x%x' "$SLEEPER")"
+t_expect "capture cli: hex pid" 1 '' "^pyspy-capture: process $SLEEPER \('sleep'\) is not a Python"
+t_run "$CAPTURE" -o "$T_TMP/y.pyspy" -- /nonexistent/program
+t_expect "capture cli: program cannot run" 1 '' \
+	"^pyspy-capture: cannot run '/nonexistent/program': No such file or directory\$"
+t_run "$CAPTURE" -o "$T_TMP/y.pyspy" -- sleep 0.2
+t_expect "capture cli: program that is not Python" 1 '' \
+	"^pyspy-capture: 'sleep' \(pid [0-9]+\) exited with status 0 without running Python\$"
+[ ! -e "$T_TMP/y.pyspy" ] && t_ok "capture cli: no file left when the program is not Python" ||
+	t_fail "capture cli: no file left when the program is not Python"
+t_run "$CAPTURE" -o /nonexistent-dir/x.pyspy -- sh -c "touch '$T_TMP/ran'"
+t_expect "capture cli: unwritable output" 1 '' \
+	"^pyspy-capture: cannot create '/nonexistent-dir/x.pyspy': No such file or directory\$"
+[ ! -e "$T_TMP/ran" ] && t_ok "capture cli: program not started when the output fails" ||
+	t_fail "capture cli: program not started when the output fails"
+
+# ---------------------------------------------------------------- live
+PY=$(PYSPY_NO_FETCH=1 "$PYSPY_ROOT/tests/interpreters.sh" --available 2>/dev/null |
+	awk -F'\t' '$1 !~ /2\.7/ { print $2; exit }')
+if [ -z "$PY" ]; then
+	t_skip "capture cli: live tests" "no Python 3 interpreter (tests/interpreters.sh)"
+	exit 0
+fi
+"$PY" -c 'import os, sys, time, threading
+sys.stdout.write("ready %d\n" % os.getpid()); sys.stdout.flush()
+while True: time.sleep(0.05)' >"$T_TMP/py.out" &
+PYPID=$!
+t_bg $PYPID
+for i in $(seq 300); do grep -q '^ready' "$T_TMP/py.out" && break; sleep 0.1; done
+
+# Permission first: everything below needs ptrace rights.
+t_run "$CAPTURE" -q -d 0.2 -o "$T_TMP/probe.pyspy" -p "$PYPID"
+if [ "$T_RC" != 0 ] && grep -q 'no permission' <<<"$T_ERR"; then
+	t_skip "capture cli: live tests" "no ptrace rights: $T_ERR"
+	exit 0
+fi
+
+t_run "$CAPTURE" -o "$T_TMP/out.pyspy" -d 0.3 -p "$PYPID"
+t_expect "capture cli: one summary line" 0 '' \
+	"^pyspy-capture: captured [0-9]+ samples \([0-9]+ errors\) in 0\.[0-9] s to '$T_TMP/out.pyspy' \([0-9]+ bytes\); duration reached\$"
+[ "$(printf '%s\n' "$T_ERR" | wc -l)" = 1 ] && t_ok "capture cli: nothing else on stderr" ||
+	t_fail "capture cli: nothing else on stderr" "$T_ERR"
+[ "$(stat -c %a "$T_TMP/out.pyspy")" = 600 ] && t_ok "capture cli: -o file mode 0600" ||
+	t_fail "capture cli: -o file mode 0600" "$(stat -c %a "$T_TMP/out.pyspy")"
+# An existing world-readable file is narrowed to 0600 too.
+(umask 0; : >"$T_TMP/open.pyspy")
+t_run "$CAPTURE" -q -o "$T_TMP/open.pyspy" -d 0.2 -p "$PYPID"
+[ "$(stat -c %a "$T_TMP/open.pyspy")" = 600 ] && t_ok "capture cli: existing file made 0600" ||
+	t_fail "capture cli: existing file made 0600" "$(stat -c %a "$T_TMP/open.pyspy")"
+
+t_run "$CAPTURE" -q -o "$T_TMP/q.pyspy" -d 0.2 -p "$PYPID"
+t_expect "capture cli: -q prints nothing" 0
+[ -z "$T_ERR$T_OUT" ] && t_ok "capture cli: -q output empty" ||
+	t_fail "capture cli: -q output empty" "$T_ERR"
+t_run "$CAPTURE" -v -o "$T_TMP/v.pyspy" -d 0.2 -p "$PYPID"
+t_expect "capture cli: -v says what it found" 0 '' \
+	"^pyspy-capture: pid $PYPID: Python 3\.[0-9]+\.[0-9]+ in '.*' \(version from .*, interpreter via .*\)\$"
+t_run "$CAPTURE" --print -o "$T_TMP/p.pyspy" -d 0.2 -p "$PYPID"
+t_expect "capture cli: --print shows stacks" 0 '' \
+	"^Thread $PYPID \((idle|active|active\+gil)\): \"MainThread\""
+grep -q '^    <module> (<string>:3)$' <<<"$T_ERR" && t_ok "capture cli: --print frame lines" ||
+	t_fail "capture cli: --print frame lines" "$(head -c 400 <<<"$T_ERR")"
+
+# Default name: <pid>-<UTC time>.pyspy in the current directory, mode 0600.
+mkdir -p "$T_TMP/cwd"
+(cd "$T_TMP/cwd" && "$CAPTURE" -q -d 0.2 -p "$PYPID")
+f=$(ls "$T_TMP/cwd")
+if grep -Eq "^$PYPID-[0-9]{8}T[0-9]{6}Z\.pyspy\$" <<<"$f" &&
+	[ "$(stat -c %a "$T_TMP/cwd/$f")" = 600 ]; then
+	t_ok "capture cli: default name <pid>-<UTC time>.pyspy, mode 0600"
+else
+	t_fail "capture cli: default name <pid>-<UTC time>.pyspy, mode 0600" "$f"
+fi
+rm -f "$T_TMP/cwd"/*
+(cd "$T_TMP/cwd" && "$CAPTURE" -q -- "$PY" -c 'import time; time.sleep(0.3)')
+f=$(ls "$T_TMP/cwd")
+b=$(basename "$PY")
+if grep -Eq "^$b-[0-9]{8}T[0-9]{6}Z\.pyspy\$" <<<"$f"; then
+	t_ok "capture cli: default name <program>-<UTC time>.pyspy"
+else
+	t_fail "capture cli: default name <program>-<UTC time>.pyspy" "$f"
+fi
+
+# '-o -': the capture on standard output (a pipe), readable by the library.
+if [ -x "$DUMPFILE" ]; then
+	"$CAPTURE" -q -o - -d 0.3 -p "$PYPID" | "$DUMPFILE" - >"$T_TMP/pipe.dump" 2>&1
+	if grep -q '^end complete' "$T_TMP/pipe.dump" && grep -q '^sample ' "$T_TMP/pipe.dump"; then
+		t_ok "capture cli: -o - writes a complete capture to a pipe"
+	else
+		t_fail "capture cli: -o - writes a complete capture to a pipe" "$(tail -n 3 "$T_TMP/pipe.dump")"
+	fi
+else
+	t_skip "capture cli: -o - to a pipe" "no $DUMPFILE"
+fi
+# ... but never binary onto a terminal (unless --force).
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$CAPTURE' -o - -d 0.2 -p $PYPID" /dev/null >"$T_TMP/tty.out" 2>&1
+	rc=$?
+	if [ $rc = 2 ] && grep -q "refusing to write a binary capture to a terminal" "$T_TMP/tty.out"; then
+		t_ok "capture cli: -o - refused on a terminal"
+	else
+		t_fail "capture cli: -o - refused on a terminal" "exit $rc: $(head -c 300 "$T_TMP/tty.out")"
+	fi
+else
+	t_skip "capture cli: -o - refused on a terminal" "no script(1) to make a terminal"
+fi
+
+# A write that fails at once (/dev/full): one line, exit 1.
+t_run "$CAPTURE" -o /dev/full -d 0.2 -p "$PYPID"
+t_expect "capture cli: /dev/full" 1 '' "^pyspy-capture: cannot write '/dev/full': No space left on device\$"
+
+# Launch mode: the program's status is reported, the capture exits 0.
+t_run "$CAPTURE" -o "$T_TMP/l.pyspy" -- "$PY" -c 'import sys, time; time.sleep(0.3); sys.exit(7)'
+t_expect "capture cli: launch reports the program's exit status" 0 '' \
+	"; '$PY' exited with status 7\$"
+t_run "$CAPTURE" -o "$T_TMP/k.pyspy" -- "$PY" -c 'import os, time; time.sleep(0.3); os.kill(os.getpid(), 9)'
+t_expect "capture cli: launch reports a killed program" 0 '' \
+	"; '$PY' was killed by signal 9\$"
+exit 0
