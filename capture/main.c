@@ -408,15 +408,24 @@ static enum pyrt_status wait_for_python(pid_t pid, struct pyrt *rt, char *why, s
 	}
 }
 
-/* End the launched program if it outlives the capture; reap it. */
-static void end_child(pid_t pid, int *how, int *status, int from_user_sig)
+/*
+ * End the launched program if it outlives the capture, and reap it.
+ * first: the signal to send first (0: it already got one, e.g. the
+ * terminal's Ctrl-C reached its process group); SIGTERM follows, then
+ * SIGKILL, two seconds apart.
+ */
+static void end_child(pid_t pid, int *how, int *status, int first)
 {
-	static const int sigs[3] = { 0, SIGTERM, SIGKILL };
-	int k;
+	int sigs[3], n = 0, k;
 
-	if (from_user_sig)
-		kill(pid, from_user_sig);
-	for (k = 0; k < 3; k++) {
+	if (first)
+		sigs[n++] = first;
+	else
+		sigs[n++] = 0;
+	if (first != SIGTERM)
+		sigs[n++] = SIGTERM;
+	sigs[n++] = SIGKILL;
+	for (k = 0; k < n; k++) {
 		uint64_t t0 = sampler_now();
 		if (sigs[k])
 			kill(pid, sigs[k]);
@@ -551,7 +560,7 @@ int main(int argc, char **argv)
 		int e = errno;
 		discard_output(&out);
 		if (o.argv)
-			end_child(pid, &child_how, &child_status, 0);
+			end_child(pid, &child_how, &child_status, SIGTERM);
 		die("cannot write '%s': %s", out.path, r == PSF_E_IO ? strerror(e) : psf_strerror(r));
 	}
 	memset(&so, 0, sizeof(so));
@@ -581,9 +590,10 @@ int main(int argc, char **argv)
 		if (!reaped) {
 			if (reason == PSF_STOP_EXITED || reason == PSF_STOP_EXEC) {
 				launch_reap(pid, 0, &child_how, &child_status);
+			} else if (reason == PSF_STOP_SIGNAL) {
+				end_child(pid, &child_how, &child_status, stop_from_user ? stop_signo : 0);
 			} else {
-				end_child(pid, &child_how, &child_status,
-					  reason == PSF_STOP_SIGNAL && stop_from_user ? stop_signo : 0);
+				end_child(pid, &child_how, &child_status, SIGTERM);
 			}
 			for (i = 0; i < sampler_ntargets(smp); i++) {
 				struct target *t = sampler_target(smp, i);

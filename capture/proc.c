@@ -452,3 +452,61 @@ long proc_children(pid_t pid, pid_t *out, size_t cap)
 	}
 	return (long)n;
 }
+
+int proc_same_pidns(pid_t pid)
+{
+	char a[128], b[128], path[64];
+	ssize_t n, m;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	n = readlink("/proc/self/ns/pid", a, sizeof(a) - 1);
+	m = readlink(path, b, sizeof(b) - 1);
+	if (n < 0 || m < 0)
+		return -errno;
+	a[n] = 0;
+	b[m] = 0;
+	return strcmp(a, b) == 0;
+}
+
+long proc_tasks_ns(pid_t pid, pid_t *ns, pid_t *tids, size_t cap)
+{
+	long n = proc_tasks(pid, tids, cap), i, k = 0;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		char path[96], buf[4096], *p, *last = NULL;
+		long r;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tids[i]);
+		r = proc_read_file(path, buf, sizeof(buf));
+		if (r <= 0 || !(p = strstr(buf, "\nNSpid:")))
+			continue;
+		p += 8;
+		/* The last number on the line is the id in the innermost namespace. */
+		while (*p && *p != '\n') {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p >= '0' && *p <= '9')
+				last = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+				p++;
+		}
+		if (!last)
+			continue;
+		tids[k] = tids[i];
+		ns[k] = (pid_t)atoi(last);
+		k++;
+	}
+	return k;
+}
+
+pid_t proc_tid_from_ns(pid_t pid, pid_t nstid)
+{
+	pid_t ns[1024], tids[1024];
+	long n = proc_tasks_ns(pid, ns, tids, 1024), i;
+
+	for (i = 0; i < n; i++)
+		if (ns[i] == nstid)
+			return tids[i];
+	return 0;
+}

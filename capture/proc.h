@@ -99,4 +99,20 @@ int proc_exists(pid_t pid);
  */
 long proc_children(pid_t pid, pid_t *out, size_t cap);
 
+/* 1 if pid lives in our PID namespace, 0 if not, -errno if unknown. */
+int proc_same_pidns(pid_t pid);
+
+/*
+ * The thread id, as we see it, of the thread of pid whose id in pid's own
+ * (innermost) PID namespace is nstid (/proc/PID/task/TID/status NSpid).
+ * Returns the tid, or 0 if no thread matches.
+ */
+pid_t proc_tid_from_ns(pid_t pid, pid_t nstid);
+
+/*
+ * Thread ids of pid in its own PID namespace (ns[i]) with ours (tids[i]).
+ * Returns the count (at most cap) or -errno.
+ */
+long proc_tasks_ns(pid_t pid, pid_t *ns, pid_t *tids, size_t cap);
+
 #endif /* PYSPY_CAPTURE_PROC_H */

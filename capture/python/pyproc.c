@@ -66,7 +66,8 @@ struct centry {
 struct pythread {
 	uint64_t tstate, thread_id;
 	uint64_t seen;                   /* tick */
-	int32_t tid;
+	int32_t tid;                     /* in our PID namespace */
+	int32_t raw_tid;                 /* native_thread_id as the target has it */
 	uint32_t interp_id;
 	uint32_t name_gen;
 	uint8_t used, named, want_name;
@@ -115,6 +116,7 @@ struct pyproc {
 	struct pythread *th;
 	uint32_t nth, capth;
 	int32_t tid_off;                 /* <= 3.10 glibc struct pthread tid; -2 unknown yet */
+	int other_pidns;                 /* the target is in another PID namespace */
 
 	/* thread names */
 	struct tname tn;
@@ -722,8 +724,9 @@ static int32_t code_line(struct pyproc *p, int idx, long addr)
 
 static void resolve_tid_offset(struct pyproc *p, uint64_t pthread)
 {
-	pid_t tids[1024];
-	long nt = proc_tasks(p->pid, tids, 1024), i;
+	pid_t tids[1024], ns[1024];
+	long nt = p->other_pidns ? proc_tasks_ns(p->pid, ns, tids, 1024)
+				 : proc_tasks(p->pid, tids, 1024), i;
 	uint8_t buf[0x800];
 	int32_t best = -1;
 	uint32_t k;
@@ -733,7 +736,7 @@ static void resolve_tid_offset(struct pyproc *p, uint64_t pthread)
 	for (k = 0; k + 4 <= sizeof(buf); k += 4) {
 		uint32_t v = u32at(buf + k);
 		for (i = 0; i < nt; i++) {
-			if ((uint32_t)tids[i] != v)
+			if ((uint32_t)(p->other_pidns ? ns[i] : tids[i]) != v)
 				continue;
 			if (k == 0x2d0 || best < 0)
 				best = (int32_t)k;
@@ -757,6 +760,8 @@ static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_
 		resolve_tid_offset(p, thread_id);
 	if (p->tid_off < 0 || mem_read(p->pid, thread_id + (uint64_t)p->tid_off, &tid, 4) < 0)
 		return 0;
+	if (p->other_pidns)
+		return (int32_t)tid;   /* translated by the caller */
 	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)p->pid, tid);
 	return access(path, F_OK) == 0 ? (int32_t)tid : 0;
 }
@@ -776,7 +781,7 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 			continue;
 		}
 		if (t->tstate == ts && t->thread_id == thread_id &&
-		    (tid_now == 0 || t->tid == tid_now || t->tid == 0))
+		    (tid_now == 0 || t->raw_tid == tid_now || t->raw_tid == 0))
 			return t;
 	}
 	if (freeslot == UINT32_MAX) {
@@ -799,6 +804,11 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 	t->tstate = ts;
 	t->thread_id = thread_id;
 	t->tid = tid_now ? tid_now : thread_tid(p, tsb, thread_id);
+	t->raw_tid = tid_now;
+	/* The interpreter knows its threads by their ids in its own PID
+	 * namespace (a container); /proc here wants ours. */
+	if (t->tid > 0 && p->other_pidns)
+		t->tid = proc_tid_from_ns(p->pid, t->tid);
 	*is_new = 1;
 	/* Known from the last scan?  Else ask for one. */
 	{
@@ -1407,6 +1417,27 @@ static uint32_t drop_leaves(struct pyproc *p, uint32_t n, uint32_t j)
 	return n - d;
 }
 
+/* Ask for the second copies verify_tail() needs, for the next tick. */
+static void hint_tails(struct pyproc *p, uint64_t ts, const struct leaf *head)
+{
+	const struct py_layout *L = p->L;
+	uint32_t i, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
+	const struct chunkv *c = p->nchunks ? &p->chunks[0] : NULL;
+	struct leafwords lw;
+
+	leaf_words(L, &lw);
+	mem_view_hint(p->view, ts + (uint64_t)lw.lo, lw.len, MEM_TAIL);
+	if (head->cframe)
+		mem_view_hint(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8, MEM_TAIL);
+	if (c)
+		mem_view_hint(p->view, c->lo, c->hi - c->lo, MEM_TAIL);
+	for (i = 0; i < p->nvisit; i++) {
+		uint64_t f = p->vaddr[i];
+		if (!c || f < c->lo + 24 || f + flen > c->hi)
+			mem_view_hint(p->view, f, flen, MEM_TAIL);
+	}
+}
+
 /* Walk one thread; fills s (frames in p->frames).  -1 ESRCH, -2 write error. */
 static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, struct py_sample *s)
 {
@@ -1423,6 +1454,8 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 		return -2;
 	if (p->last_err == -ESRCH)
 		return -1;
+	if (!bad && mem_view_misses(p->view) != misses0)
+		hint_tails(p, ts, &head);   /* verify_tail() asks for them itself */
 	if (!bad && mem_view_misses(p->view) == misses0 && (j = verify_tail(p, ts, &head)) >= 0) {
 		s->nframes = drop_leaves(p, n, (uint32_t)j);
 		s->flags |= flags;
@@ -1735,6 +1768,7 @@ struct pyproc *pyproc_new(const struct pyrt *rt, struct psf_writer *w)
 	p->w = w;
 	p->tid_off = -2;
 	p->tname_last_ns = 0;
+	p->other_pidns = proc_same_pidns(rt->pid) == 0;
 	p->view = mem_view_new(rt->pid);
 	p->cc = malloc(CC_MAX * sizeof(*p->cc));
 	p->cc_slots = calloc(2 * CC_MAX, sizeof(*p->cc_slots));
