@@ -62,7 +62,11 @@ void filter_release(struct filter *f)
 	filter_init(f);
 }
 
-static void add_list(int64_t **arr, int *n, const char *opt, const char *arg, int allow_hex)
+/*
+ * A comma list of positive numbers, decimal or 0x hex.  For --tid, hex
+ * means a Python thread id, stored as -1 - id (never a valid OS tid).
+ */
+static void add_list(int64_t **arr, int *n, const char *opt, const char *arg, int hex_is_pyid)
 {
 	const char *p = arg;
 
@@ -73,12 +77,11 @@ static void add_list(int64_t **arr, int *n, const char *opt, const char *arg, in
 
 		errno = 0;
 		v = hex ? (long long)strtoull(p, &end, 16) : strtoll(p, &end, 10);
-		if (errno || end == p || (*end && *end != ',') || (!hex && v <= 0) ||
-		    (hex && !allow_hex))
+		if (errno || end == p || end == p + 2 * hex || (*end && *end != ',') ||
+		    (!hex_is_pyid || !hex ? v <= 0 || v > INT32_MAX : 0))
 			usage_error("invalid %s '%s'", opt, arg);
 		*arr = xrealloc(*arr, (unsigned long)(*n + 1) * sizeof(**arr));
-		/* Python thread ids (hex) are stored negated-minus-one: never a tid. */
-		(*arr)[(*n)++] = hex ? -1 - (v & INT64_MAX) : v;
+		(*arr)[(*n)++] = hex && hex_is_pyid ? -1 - (v & INT64_MAX) : v;
 		if (!*end)
 			break;
 		p = end + 1;
