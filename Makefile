@@ -177,13 +177,21 @@ check-headers:
 
 # ---------------------------------------------------------------- fuzzing
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+	-DPYSPY_VERSION='"$(VERSION)"'
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRC) $(wildcard format/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  FUZZ    $@')
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) -Iformat -o $@ $< $(FORMAT_SRC) $(ZSTD_LIBS)
+# The loader target also links the analyzer (not its main) and SQLite.
+ANALYZE_FUZZ_SRC = $(filter-out analyze/main.c,$(ANALYZE_SRC))
+build/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c $(FORMAT_SRC) $(ANALYZE_SRC) $(wildcard format/*.h analyze/*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  FUZZ    $@')
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) $(SQLITE_CFLAGS) -Iformat -Ianalyze -o $@ $< \
+		$(FORMAT_SRC) $(ANALYZE_FUZZ_SRC) $(SQLITE_LIBS) $(ZSTD_LIBS) -lm
 fuzz: $(FUZZ_BIN)
 
 # ---------------------------------------------------------------- top-level jobs
