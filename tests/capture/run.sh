@@ -101,7 +101,7 @@ test_interpreter() {
 	if start_target threads "$py" "$TARGETS/threads.py"; then
 		f=$T_TMP/$label-threads.pyspy
 		capture "$label: capture a running program" "$f" -q -r 200 -d 1.5 -p "$TPID" &&
-			check threads "$label" "$f" "$TARGETS/threads.py"
+			check threads "$label" "$f" "$TARGETS/threads.py" renamed
 
 		# SIGINT ends the capture cleanly (flush, trailer, exit 0).
 		f=$T_TMP/$label-sigint.pyspy

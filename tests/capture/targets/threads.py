@@ -6,6 +6,8 @@
 #   gen                        gen_consumer -> gen (a generator) -> busy_leaf
 #   compr                      comprehender -> list comprehension -> square
 #   ünïcödé-thread             same as sleepy, non-ASCII thread name
+#   before-rename              same as sleepy, renamed "after-rename" 0.3 s
+#                              after "ready"
 # Lines marked "# @NAME" are looked up by the checker (check.py).
 # Prints "ready PID" when every thread runs.
 from __future__ import print_function
@@ -71,7 +73,11 @@ start(sleeper, "sleepy")
 start(gen_consumer, "gen")
 start(comprehender, "compr")
 start(sleeper, u"ünïcödé-thread" if sys.version_info[0] >= 3 else "\xc3\xbcn\xc3\xafc\xc3\xb6d\xc3\xa9-thread")
+renamed = start(sleeper, "before-rename")
 time.sleep(0.3)
 print("ready", os.getpid())
+sys.stdout.flush()
+time.sleep(0.3)
+renamed.name = "after-rename"  # picked up by the capture's periodic rescan
 sys.stdout.flush()
 main_loop()  # @module_call
