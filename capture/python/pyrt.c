@@ -34,12 +34,76 @@ struct cand {
 	uint64_t start, end;
 	int prio;
 	int deleted;
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
 };
+
+/*
+ * What one ELF file says, cached by device and inode: a launched program
+ * is polled until its interpreter is up, and later processes (children,
+ * exec) map the same libpython.
+ */
+struct elf_facts {
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	int mode;
+	uint64_t vaddr[S_COUNT];
+	struct elf_section sec_rt, sec_data, sec_bss;
+	int have_rt, have_data, have_bss;
+	uint64_t load_base;
+};
+
+#define FACTS_CACHE 8
+static struct elf_facts facts_cache[FACTS_CACHE];
+static unsigned facts_n, facts_next;
+
+static const struct elf_facts *facts_find(const struct cand *cd, int mode)
+{
+	unsigned i;
+
+	if (!cd->inode)
+		return NULL;
+	for (i = 0; i < facts_n; i++) {
+		const struct elf_facts *f = &facts_cache[i];
+		if (f->inode == cd->inode && f->dev_major == cd->dev_major &&
+		    f->dev_minor == cd->dev_minor && f->mode == mode)
+			return f;
+	}
+	return NULL;
+}
+
+/* Read the facts of an ELF file (path as the target sees it). */
+static int facts_load(const char *path, const struct cand *cd, int mode, struct elf_facts *f)
+{
+	struct elf_file *e;
+	int r = elf_open(&e, path);
+
+	if (r < 0)
+		return r;
+	memset(f, 0, sizeof(*f));
+	f->dev_major = cd->dev_major;
+	f->dev_minor = cd->dev_minor;
+	f->inode = cd->inode;
+	f->mode = mode;
+	if (mode > 0)
+		elf_symbols(e, sym_names, S_COUNT, f->vaddr, NULL, mode == 2);
+	f->have_rt = elf_section(e, ".PyRuntime", &f->sec_rt) == 0;
+	f->have_data = elf_section(e, ".data", &f->sec_data) == 0;
+	f->have_bss = elf_section(e, ".bss", &f->sec_bss) == 0;
+	f->load_base = elf_load_base(e);
+	elf_close(e);
+	if (cd->inode) {
+		facts_cache[facts_next] = *f;
+		facts_next = (facts_next + 1) % FACTS_CACHE;
+		if (facts_n < FACTS_CACHE)
+			facts_n++;
+	}
+	return 0;
+}
 
 struct ctx {
 	pid_t pid;
 	struct proc_maps *maps;
-	struct elf_file *elf;
 	uint64_t sym[S_COUNT];       /* run-time addresses (bias applied), 0 = none */
 	struct elf_section sec_rt, sec_data, sec_bss;
 	int have_rt, have_data, have_bss;
@@ -376,16 +440,25 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 			 (unsigned long long)cd->start, (unsigned long long)cd->end);
 	else
 		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)c->pid, cd->path);
-	r = elf_open(&c->elf, path);
-	if (r < 0)
-		return set_err(c, PYRT_E_NOTPYTHON, "cannot read '%s': %s", cd->path, strerror(-r));
-	memset(vaddr, 0, sizeof(vaddr));
-	if (mode > 0)
-		elf_symbols(c->elf, sym_names, S_COUNT, vaddr, NULL, mode == 2);
-	c->have_rt = elf_section(c->elf, ".PyRuntime", &c->sec_rt) == 0;
-	c->have_data = elf_section(c->elf, ".data", &c->sec_data) == 0;
-	c->have_bss = elf_section(c->elf, ".bss", &c->sec_bss) == 0;
-	c->bias = cd->start - elf_load_base(c->elf);
+	{
+		const struct elf_facts *fc = facts_find(cd, mode);
+		struct elf_facts fresh;
+		if (!fc) {
+			r = facts_load(path, cd, mode, &fresh);
+			if (r < 0)
+				return set_err(c, PYRT_E_NOTPYTHON, "cannot read '%s': %s", cd->path,
+					       strerror(-r));
+			fc = &fresh;
+		}
+		memcpy(vaddr, fc->vaddr, sizeof(vaddr));
+		c->sec_rt = fc->sec_rt;
+		c->sec_data = fc->sec_data;
+		c->sec_bss = fc->sec_bss;
+		c->have_rt = fc->have_rt;
+		c->have_data = fc->have_data;
+		c->have_bss = fc->have_bss;
+		c->bias = cd->start - fc->load_base;
+	}
 	rt->bias = c->bias;
 	for (i = 0; i < S_COUNT; i++)
 		c->sym[i] = vaddr[i] ? vaddr[i] + c->bias : 0;
@@ -563,6 +636,9 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 		cands[nc].start = m->start;
 		cands[nc].prio = prio;
 		cands[nc].deleted = m->deleted;
+		cands[nc].dev_major = m->dev_major;
+		cands[nc].dev_minor = m->dev_minor;
+		cands[nc].inode = m->deleted ? 0 : m->inode;
 		/* The end of the whole file mapping is not needed for map_files:
 		 * the first mapping's range names the file. */
 		cands[nc].end = m->end;
@@ -589,7 +665,6 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 		rt->pid = pid;
 		rt->found_by = rt->version_from = "";
 		s = (enum pyrt_status)try_binary(&c, &cands[i]);
-		elf_close(c.elf);
 		if (s == PYRT_OK) {
 			proc_maps_release(&maps);
 			return PYRT_OK;
