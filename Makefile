@@ -90,7 +90,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check test tests deps demo install uninstall clean examples \
-	check-headers fuzz bench bench-smoke update-golden man
+	check-headers fuzz bench bench-smoke bench-tools update-golden man
 
 all: $(CAPTURE_BIN) $(ANALYZE_BIN) $(MAN_OUT)
 
@@ -208,13 +208,17 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)examples/demo.sh
 
+# bench/run.sh: see bench/README.md.  The full run rewrites docs/performance.md
+# and docs/perf/; the smoke run (CI) writes $(BUILD)/bench-smoke/ only.
+bench-tools: all $(BENCH_BIN) $(EXAMPLE_BIN)
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build/release OPTFLAGS='-O2 -g -DNDEBUG' all tests
-	$(Q)bench/run.sh
+	$(Q)$(MAKE) --no-print-directory BUILD=build/release OPTFLAGS='-O2 -g -DNDEBUG' bench-tools
+	$(Q)BUILD=build/release BIN=build/release/bin bench/run.sh
 
 bench-smoke: deps
-	$(Q)$(MAKE) --no-print-directory tests
-	$(Q)bench/run.sh --smoke
+	$(Q)$(MAKE) --no-print-directory bench-tools
+	$(Q)BUILD="$(BUILD)" BIN="$(BIN)" bench/run.sh --smoke
 
 update-golden: tests
 	$(Q)tests/update-golden.sh

@@ -41,6 +41,15 @@ def _nice_ticks(lo, hi, log):
     return ticks
 
 
+def _step125(v, down):
+    """The nearest 1-2-5 value below (down) or above v."""
+    e = math.floor(math.log10(v))
+    cands = [m * 10 ** k for k in (e - 1, e, e + 1) for m in (1, 2, 5)]
+    if down:
+        return max(c for c in cands if c <= v * 1.0000001)
+    return min(c for c in cands if c >= v / 1.0000001)
+
+
 def _label(v):
     if v >= 1000 and v == int(v):
         return "{:,}".format(int(v))
@@ -67,9 +76,9 @@ def line_plot(path, title, xlabel, ylabel, series, xlog=True, ylog=True, xticks=
         y1 = ymax
     if ylog:
         if ymin is None:
-            y0 = 10 ** (math.floor(math.log10(y0) * 3) / 3.0)
+            y0 = _step125(y0 / 1.1, down=True)
         if ymax is None:
-            y1 = 10 ** (math.ceil(math.log10(y1) * 3) / 3.0)
+            y1 = _step125(y1 * 1.1, down=False)
     else:
         pad = (y1 - y0) * 0.08 or 1
         y0, y1 = (y0 - pad if ymin is None else y0), y1 + pad
