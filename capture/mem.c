@@ -52,6 +52,9 @@ struct seg {
 	uint32_t len;
 	uint32_t off;            /* into buf */
 	uint8_t ok;
+	uint8_t cls;
+	uint8_t used;            /* asked for this tick: keep it for the next */
+	uint64_t used_lo, used_hi;   /* the part asked for */
 };
 
 struct miss {
@@ -125,7 +128,54 @@ void mem_view_reset(struct mem_view *v)
 	v->nmiss = 0;
 }
 
+static void seg_use(struct seg *s, uint64_t addr, size_t len)
+{
+	if (!s->used) {
+		s->used = 1;
+		s->used_lo = addr;
+		s->used_hi = addr + len;
+		return;
+	}
+	if (addr < s->used_lo)
+		s->used_lo = addr;
+	if (addr + len > s->used_hi)
+		s->used_hi = addr + len;
+}
+
+static struct seg *find_seg(struct seg *s, size_t lo, size_t hi, uint64_t addr, size_t len);
+
+/* The group of segments a class was read in: [*lo, *hi). */
+static void group(const struct mem_view *v, enum mem_class cls, size_t *lo, size_t *hi)
+{
+	size_t b = v->nbody, h = b + v->nhead, l = h + v->nlate;
+
+	switch (cls) {
+	case MEM_HEAD: *lo = b; *hi = h; return;
+	case MEM_LATE: *lo = h; *hi = l; return;
+	case MEM_TAIL: *lo = l; *hi = l + v->ntail; return;
+	default: *lo = 0; *hi = b; return;
+	}
+}
+
+static void hint_add(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls);
+
 void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
+{
+	size_t lo, hi;
+	struct seg *s;
+
+	if (cls == MEM_NOHINT || len == 0 || len > MEM_MERGE_MAX)
+		return;
+	group(v, cls, &lo, &hi);
+	s = find_seg(v->segs, lo, hi, addr, len);
+	if (s) {
+		seg_use(s, addr, len);
+		return;
+	}
+	hint_add(v, addr, len, cls);
+}
+
+static void hint_add(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
 {
 	if (cls == MEM_NOHINT || len == 0 || len > MEM_MERGE_MAX)
 		return;
@@ -273,25 +323,47 @@ static int read_segs(struct mem_view *v, size_t from, size_t to)
 
 int mem_view_begin(struct mem_view *v)
 {
-	struct hint *h;
 	size_t i, n, nseg = 0, bytes = 0, c;
 	int r;
 
-	/* This tick's hints become the prefetch list. */
-	h = v->prev;
-	v->prev = v->hints;
-	v->hints = h;
-	c = v->capprev;
-	v->capprev = v->caphints;
-	v->caphints = c;
-	v->nprev = v->nhints;
-	v->nhints = 0;
+	/*
+	 * Next tick's list: the part of every segment used this tick (already
+	 * in order within its class) plus the new hints (misses), sorted only
+	 * when there are new ones.
+	 */
+	{
+		size_t nnew = v->nhints, k = 0, total = v->nbody + v->nhead + v->nlate + v->ntail;
+		if (v->capprev < nnew + total) {
+			size_t nc = v->capprev ? v->capprev : 256;
+			struct hint *nh;
+			while (nc < nnew + total)
+				nc *= 2;
+			nh = realloc(v->prev, nc * sizeof(*nh));
+			if (!nh)
+				return -ENOMEM;
+			v->prev = nh;
+			v->capprev = nc;
+		}
+		for (i = 0; i < total; i++) {
+			const struct seg *sg = &v->segs[i];
+			if (!sg->used)
+				continue;
+			v->prev[k].addr = sg->used_lo;
+			v->prev[k].len = (uint32_t)(sg->used_hi - sg->used_lo);
+			v->prev[k].cls = sg->cls;
+			k++;
+		}
+		memcpy(v->prev + k, v->hints, nnew * sizeof(*v->hints));
+		n = k + nnew;
+		v->nprev = n;
+		v->nhints = 0;
+		if (nnew)
+			qsort(v->prev, n, sizeof(*v->prev), hint_cmp);
+	}
 	arena_reset(v);
 	v->nhead = v->nbody = v->nlate = v->ntail = 0;
-	n = v->nprev;
 	if (n == 0)
 		return 0;
-	qsort(v->prev, n, sizeof(*v->prev), hint_cmp);
 	if ((r = ensure_segs(v, n)) < 0)
 		return r;
 	/* Classes come out in order HEAD(1)... no: BODY(0), HEAD(1), TAIL(2). */
@@ -325,6 +397,8 @@ int mem_view_begin(struct mem_view *v)
 			s->addr = x->addr;
 			s->len = x->len;
 			s->ok = 0;
+			s->cls = cls;
+			s->used = 0;
 			bytes += x->len;
 		}
 		if (cls == MEM_HEAD)
@@ -354,8 +428,7 @@ int mem_view_begin(struct mem_view *v)
 }
 
 /* Segment in [lo, hi) (sorted, non-overlapping) containing the range. */
-static const struct seg *find_seg(const struct seg *s, size_t lo, size_t hi,
-				  uint64_t addr, size_t len)
+static struct seg *find_seg(struct seg *s, size_t lo, size_t hi, uint64_t addr, size_t len)
 {
 	size_t a = lo, b = hi;
 
@@ -379,7 +452,7 @@ static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *
 const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
 			 enum mem_class cls, int *err)
 {
-	const struct seg *s;
+	struct seg *s;
 	size_t i;
 
 	*err = 0;
@@ -387,16 +460,19 @@ const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (cls != MEM_TAIL)
-		mem_view_hint(v, addr, len, cls);
 	/* Groups in read order: BODY, HEAD, LATE (TAIL is for mem_view_tail). */
 	s = find_seg(v->segs, 0, v->nbody, addr, len);
 	if (!s)
 		s = find_seg(v->segs, v->nbody, v->nbody + v->nhead, addr, len);
 	if (!s)
 		s = find_seg(v->segs, v->nbody + v->nhead, v->nbody + v->nhead + v->nlate, addr, len);
-	if (s)
+	if (s) {
+		if (cls != MEM_NOHINT && cls != MEM_TAIL)
+			seg_use(s, addr, len);
 		return v->buf + s->off + (addr - s->addr);
+	}
+	if (cls != MEM_TAIL)
+		hint_add(v, addr, len, cls);
 	for (i = v->nmiss; i > 0; i--) {
 		const struct miss *m = &v->missv[i - 1];
 		if (addr >= m->addr && addr + len <= m->addr + m->len)
@@ -459,11 +535,15 @@ static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *
 const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
 {
 	size_t lo = v->nhead + v->nbody + v->nlate;
-	const struct seg *s;
+	struct seg *s;
 
-	mem_view_hint(v, addr, len, MEM_TAIL);
 	s = find_seg(v->segs, lo, lo + v->ntail, addr, len);
-	return s ? v->buf + s->off + (addr - s->addr) : NULL;
+	if (!s) {
+		hint_add(v, addr, len, MEM_TAIL);
+		return NULL;
+	}
+	seg_use(s, addr, len);
+	return v->buf + s->off + (addr - s->addr);
 }
 
 int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
