@@ -554,7 +554,14 @@ int main(int argc, char **argv)
 	meta.python_version = rt.version;
 	meta.python_exe = rt.binary;
 	meta.options = options;
-	r = psf_writer_open(&w, out.fd, &meta, NULL);
+	{
+		/* Chunks of at most 256 KiB (or 1 s): bounded memory at high
+		 * rates, short compression stalls inside the sampling loop. */
+		struct psf_writer_opts wo;
+		memset(&wo, 0, sizeof(wo));
+		wo.chunk_bytes = 256u << 10;
+		r = psf_writer_open(&w, out.fd, &meta, &wo);
+	}
 	free(options);
 	if (r < 0) {
 		int e = errno;
