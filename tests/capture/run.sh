@@ -200,7 +200,7 @@ test_interpreter() {
 	fi
 
 	# Attached target exits on its own: clean end, exit 0.
-	if start_target exit "$py" "$TARGETS/exit_after.py" 1.5 0; then
+	if start_target exit "$py" "$TARGETS/exit_after.py" 3 0; then
 		f=$T_TMP/$label-exit.pyspy
 		capture "$label: target exits during the capture" "$f" -q -r 200 -p "$TPID" &&
 			check exit "$label (target exit)" "$f" "$TARGETS/exit_after.py" exited 0
