@@ -528,6 +528,13 @@ int main(int argc, char **argv)
 	}
 	note(2, "pid %d: Python %s in '%s' (version from %s, interpreter via %s)", (int)pid,
 	     rt.version, rt.binary, rt.version_from, rt.found_by);
+	/* Pre-releases change layouts; 3.13+ read theirs from the interpreter. */
+	if (rt.ver.level != 'f' && rt.ver.minor <= 12 && rt.ver.major == 3)
+		warning("Python %s is a pre-release; pyspy-capture was tested with %d.%d final "
+			"releases and may misread it", rt.version, rt.ver.major, rt.ver.minor);
+	if (rt.ver.micro < 0)
+		warning("the exact Python version of pid %d is unknown (%s, from the file name)",
+			(int)pid, rt.version);
 
 	start_mono = sampler_now();
 	proc_cmdline(pid, cmd, sizeof(cmd));
