@@ -234,7 +234,9 @@ def tool_paths(ctx):
     ctx.gen_capture = os.path.join(ctx.build, "bench", "gen_capture")
     ctx.capture_stats = os.path.join(ctx.build, "examples", "capture_stats")
     ctx.rusage_exec = os.path.join(ctx.build, "bench", "rusage_exec")
-    for p in (ctx.capture, ctx.analyze, ctx.sample_times, ctx.gen_capture, ctx.rusage_exec):
+    ctx.tick_floor = os.path.join(ctx.build, "bench", "tick_floor")
+    for p in (ctx.capture, ctx.analyze, ctx.sample_times, ctx.gen_capture, ctx.rusage_exec,
+              ctx.tick_floor):
         if not os.access(p, os.X_OK):
             sys.exit("bench: %s is missing; build first (make BUILD=%s tests)" % (p, ctx.build))
     ctx.austin = shutil.which("austin")
@@ -319,10 +321,12 @@ class Target:
             line = self.readline(max(0.0, t_end - time.monotonic()))
             if not line:
                 break
-            m = re.match(r"rate ([0-9.]+)$", line.strip())
+            m = re.match(r"rate ([0-9.]+)(?: ([0-9.]+) ([0-9.]+))?$", line.strip())
             if m:
                 reap(self.p)
-                return float(m.group(1))
+                if m.group(2) is None:
+                    return float(m.group(1))
+                return float(m.group(1)), float(m.group(2)), float(m.group(3))
         raise RuntimeError("target gave no rate: %s" % self.tail())
 
     def tail(self):
@@ -608,6 +612,42 @@ def phase_capture(ctx, res):
         ctx.save()
 
 
+def phase_floor(ctx, res):
+    """CPU per tick of an empty timer loop, and of one with the two system
+    calls a sampler cannot avoid (bench/tick_floor): the machine's floor."""
+    out = res.setdefault("floor", {})
+    fam = "3.11" if "cmd" in ctx.interps.get("3.11", {}) else ctx.smoke_family
+    interp = ctx.interps[fam]
+    out["label"] = interp["label"]
+    rates = [1000] if ctx.smoke else [100, 1000, 10000]
+    tgt = Target(ctx, interp["cmd"], "cpu.py", [30, 1], "floor")
+    rows = out["rows"] = []
+    try:
+        tgt.wait_ready()
+        for rate in rates:
+            for with_pid in (False, True):
+                per = []
+                for rep in range(ctx.repeat):
+                    so = os.path.join(ctx.work, "floor.out")
+                    cmd = [ctx.tick_floor, str(rate), "%g" % run_seconds(ctx, rate)] + (
+                        [str(tgt.pid)] if with_pid else [])
+                    r = Measured(ctx, cmd, stdout=so).wait()
+                    with open(so) as fh:
+                        m = re.search(r"ticks (\d+)", fh.read())
+                    if r["rc"] == 0 and m and int(m.group(1)):
+                        per.append(r["cpu_s"] / int(m.group(1)) * 1e6)
+                row = {"rate": rate, "syscalls": with_pid, "runs": len(per),
+                       "cost_us_median": median(per), "cost_us_max": max(per) if per else None}
+                rows.append(row)
+                log("floor %5d Hz %-24s %s us per tick" % (
+                    rate, "+ readv + pread" if with_pid else "timer only", fmt(row["cost_us_median"], 2)))
+    except RuntimeError as e:
+        out["error"] = str(e)
+    finally:
+        tgt.stop()
+    ctx.save()
+
+
 def fmt(x, d=1):
     return "-" if x is None else ("%.*f" % (d, x))
 
@@ -661,7 +701,8 @@ def phase_slowdown(ctx, res):
                         t0 = time.monotonic()
                         caperr = open(f + ".err", "w")
                         cap = Measured(ctx, cmd, stderr=caperr)
-                    entry["rate"] = tgt.wait_rate(warm + secs + 60)
+                    entry["rate"], entry["rate_cpu"], entry["cpu_share"] = \
+                        tgt.wait_rate(warm + secs + 60)
                     if cap is not None:
                         r = cap.wait(20)
                         if r is None:
@@ -1020,7 +1061,7 @@ def wait_quiet(limit, max_wait):
         time.sleep(30)
 
 
-PHASES = ["synth", "analysis", "size", "slowdown", "austin", "capture"]
+PHASES = ["synth", "analysis", "floor", "size", "slowdown", "austin", "capture"]
 
 
 def main():

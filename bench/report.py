@@ -176,6 +176,12 @@ class R:
                 return r
         return None
 
+    def floor(self, rate, syscalls):
+        for x in self.res.get("floor", {}).get("rows", []):
+            if x["rate"] == rate and x["syscalls"] == syscalls:
+                return x.get("cost_us_median")
+        return None
+
     def size(self, fam, wl, tool):
         for r in self.res.get("size", {}).get("runs", []):
             if r.get("family") == fam and r.get("workload") == wl and r.get("tool") == tool:
@@ -370,7 +376,15 @@ def slowdown_stats(sd):
             continue
         med = statistics.median(rates)
         cpu = [m["cpu_s"] / m["wall_s"] * 100 for m in runs if m.get("wall_s")]
+        rc = [m["rate_cpu"] for m in runs if m.get("rate_cpu")]
+        bc = [m["rate_cpu"] for m in sd["modes"].get("none", []) if m.get("rate_cpu")]
+        share = [m["cpu_share"] for m in runs if m.get("cpu_share")]
         out[mode] = {"n": len(rates), "median": med, "min": min(rates), "max": max(rates),
+                     "cpu_delta_pct": (statistics.median(rc) / statistics.median(bc) - 1) * 100
+                     if rc and bc else None,
+                     "cpu_band": ((min(rc) / statistics.median(bc) - 1) * 100,
+                                  (max(rc) / statistics.median(bc) - 1) * 100) if rc and bc else None,
+                     "share": statistics.median(share) if share else None,
                      "delta_pct": (med / bmed - 1) * 100,
                      "band": ((min(rates) / bmed - 1) * 100, (max(rates) / bmed - 1) * 100),
                      "within_noise": med >= min(base),
@@ -381,7 +395,7 @@ def slowdown_stats(sd):
 
 
 def pct_str(x):
-    return "%+.1f %%" % x
+    return "–" if x is None else "%+.1f %%" % x
 
 
 def band_str(st):
@@ -416,6 +430,21 @@ def block_capture(r, args):
         "percentage of the requested rate. **CPU** = CPU time / wall time over the steady windows. "
         "**Peak RSS** = `ru_maxrss` from `wait4()` (`bench/rusage_exec` forks the capture from a small "
         "process, so the figure is the capture's own), the largest over the repetitions and rates.")
+    fl = r.res.get("floor", {})
+    if fl.get("rows"):
+        out.append("")
+        out.append(
+            "**The machine's floor.** `bench/tick_floor` wakes up like the capture (absolute "
+            "`clock_nanosleep`, 1 ns timer slack) and does nothing else, or only the two system calls "
+            "a sampler cannot avoid (one 4 KiB `process_vm_readv` from the target and one `pread` of "
+            "its `/proc/PID/stat`); its CPU time per tick, measured the same way, is what the kernel "
+            "and this VM charge for a tick whatever the sampler does: %s. The capture's own work is "
+            "its cost above that floor." % "; ".join(
+                "%s at %s Hz" % (", ".join(
+                    "%s µs %s" % (f2(x["cost_us_median"]), "with the two system calls" if x["syscalls"]
+                                  else "for the bare timer tick")
+                    for x in fl["rows"] if x["rate"] == rate), "{:,}".format(rate))
+                for rate in sorted(set(x["rate"] for x in fl["rows"]))))
     out.append("")
     # rate sweep table
     axes = [(5, 1), (30, 1), (100, 1), (1000, 1), (30, 8), (30, 64)]
@@ -468,6 +497,8 @@ def block_capture(r, args):
     # plots
     if args.plots_ref and any(r.cap(fam, d, 1, 1000) for fam in FAMS for d in (5, 30, 100, 1000)):
         out.append("![cost per sample against stack depth](%s/cost-vs-depth.svg)" % args.plots_ref)
+        out.append("![cost per sample against stack depth, 8 threads](%s/cost-vs-depth-8-threads.svg)" %
+                   args.plots_ref)
         out.append("![cost per sample against threads](%s/cost-vs-threads.svg)" % args.plots_ref)
         out.append("![samples delivered against requested rate](%s/delivered-vs-rate.svg)" % args.plots_ref)
         out.append("")
@@ -516,8 +547,11 @@ def block_slowdown(r, args):
         "`--nonblocking` and `--blocking` mode, austin on 3.8) is run in turn, the order rotated "
         "each round, %s rounds; the capture stops with its target. The *noise band* is the spread "
         "(min to max) of the runs without a capture around their median; a mode is *within noise* "
-        "when its median is not below the slowest run without a capture. The CPU column is the "
-        "capture's whole-run CPU time over its wall time (attach included)." % (
+        "when its median is not below the slowest run without a capture. *Per CPU second* divides "
+        "the iterations by the target's own CPU time instead of wall time: it leaves out the time "
+        "the target was not running (other jobs on the machine, and `--blocking` pauses) and shows "
+        "whether the capture made the target's own execution slower (caches, page pinning). "
+        "*Capture CPU* is the capture's whole-run CPU time over its wall time (attach included)." % (
             f(any_fam.get("warmup_s"), 1) if any_fam else "?", f(any_fam.get("seconds"), 0) if any_fam else "?",
             max((len(m) for v in sl.values() if "modes" in v for m in v["modes"].values()), default=0)))
     out.append("")
@@ -540,15 +574,21 @@ def block_slowdown(r, args):
                          "{:,.0f}".format(x["median"]),
                          pct_str(x["delta_pct"]) if mode != "none" else "",
                          "%s … %s" % (pct_str(x["band"][0]), pct_str(x["band"][1])),
-                         f(x["core_pct"], 2) if x["core_pct"] is not None else "",
-                         ("yes" if x["within_noise"] else "**no**") if mode != "none" else ""])
+                         ("yes" if x["within_noise"] else "**no**") if mode != "none" else "",
+                         (pct_str(x["cpu_delta_pct"]) if mode != "none" else "") +
+                         (" (%s … %s)" % (pct_str(x["cpu_band"][0]), pct_str(x["cpu_band"][1]))
+                          if x.get("cpu_band") else ""),
+                         f(x["share"] * 100, 0) if x.get("share") else "–",
+                         f(x["core_pct"], 2) if x["core_pct"] is not None else ""])
             if x["failed"]:
                 rows[-1][0] += " (%d runs failed)" % x["failed"]
         out.append("Python %s (load average %s → %s):" % (
             fam_name(r, fam), f(sd.get("load_start", [None])[0], 2), f(sd.get("load_end", [None])[0], 2)))
         out.append("")
-        out.append(table(["mode", "runs", "iterations/s (median)", "vs no capture", "min … max vs no-capture median",
-                          "capture CPU %", "within noise"], rows))
+        out.append(table(["mode", "runs", "iterations/s (median)", "vs no capture",
+                          "min … max (vs no-capture median)", "within noise",
+                          "per CPU second vs no capture (min … max)", "target's CPU share %",
+                          "capture CPU %"], rows))
         out.append("")
     return "\n".join(out)
 
@@ -598,6 +638,8 @@ def block_austin(r, args):
                                                    "{:,}".format(c["rate"])) for c, v in rep))
         out.append("")
     out.append("Short runs (a few seconds) include the one-off attach; the *whole run* column shows it. "
+               "Their bytes per sample include the one-off definitions (strings, frames, stacks), "
+               "which weigh most at 100 Hz; *Capture file size* has 15 s captures of both tools. "
                "Ratios below 1 mean pyspy uses less.")
     return "\n".join(out)
 
@@ -752,22 +794,33 @@ def block_reproduce(r, args):
 def plots(r, d):
     os.makedirs(d, exist_ok=True)
     made = []
-    series = []
-    for fam in FAMS:
-        pts = [(dep, (r.cap(fam, dep, 1, 1000) or {}).get("cost_us_median")) for dep in (5, 30, 100, 1000)]
-        pts = [p for p in pts if p[1] is not None]
-        if pts:
-            series.append({"name": "pyspy, Python %s" % fam, "points": pts})
-    a = [(dep, ((r.aus(dep, 1, 1000) or {}).get("austin") or {}).get("cost_us_median")) for dep in (5, 30, 100, 1000)]
-    a = [p for p in a if p[1] is not None]
-    if a:
-        series.append({"name": "austin, Python 3.8", "points": a, "dash": True, "color": "#000000"})
-    if series:
-        svgplot.line_plot(os.path.join(d, "cost-vs-depth.svg"),
-                          "Capture cost per sample vs stack depth (1 thread, 1 kHz)",
+    for threads, name in ((1, "cost-vs-depth.svg"), (8, "cost-vs-depth-8-threads.svg")):
+        series = []
+        for fam in FAMS:
+            pts = [(dep, (r.cap(fam, dep, threads, 1000) or {}).get("cost_us_median"))
+                   for dep in (5, 30, 100, 1000)]
+            pts = [p for p in pts if p[1] is not None]
+            if pts:
+                series.append({"name": "pyspy, Python %s" % fam, "points": pts})
+        a = [(dep, ((r.aus(dep, threads, 1000) or {}).get("austin") or {}).get("cost_us_median"))
+             for dep in (5, 30, 100, 1000)]
+        a = [p for p in a if p[1] is not None]
+        if len(a) > 1:
+            series.append({"name": "austin, Python 3.8", "points": a, "dash": True, "color": "#000000"})
+        if not series:
+            continue
+        hl = [(10, "target 3.11+: 10 µs"), (25, "target ≤ 3.10: 25 µs")] if threads == 1 else []
+        fl = r.floor(1000, True)
+        if fl and threads == 1:
+            hl.append((fl, "machine floor per tick (timer + readv + pread): %.0f µs" % fl,
+                       "below" if fl < 25 else "above"))
+            hl[1] = (25, hl[1][1], "below" if fl >= 25 else "above")
+        svgplot.line_plot(os.path.join(d, name),
+                          "Capture cost per sample vs stack depth (%d thread%s, 1 kHz)" % (
+                              threads, "s" if threads > 1 else ""),
                           "stack depth (frames)", "CPU µs per sample (median)", series,
-                          xticks=[5, 30, 100, 1000], hlines=[(10, "target 3.11+: 10 µs"), (25, "target ≤ 3.10: 25 µs")])
-        made.append("cost-vs-depth.svg")
+                          xticks=[5, 30, 100, 1000], hlines=hl)
+        made.append(name)
     series = []
     for fam in FAMS:
         pts = [(t, (r.cap(fam, 30, t, 1000) or {}).get("cost_us_median")) for t in (1, 8, 64)]

@@ -60,7 +60,8 @@ def _label(v):
 
 def line_plot(path, title, xlabel, ylabel, series, xlog=True, ylog=True, xticks=None,
               hlines=(), width=640, height=400, ymin=None, ymax=None):
-    """hlines: [(y, label)] dashed grey reference lines (e.g. a target)."""
+    """hlines: [(y, label[, "below"])] dashed grey reference lines (e.g. a target),
+    labelled at the right end, above the line (or below)."""
     pts = [p for s in series for p in s["points"] if p[1] is not None and p[1] > (0 if ylog else -1e300)]
     ml, mr, mt, mb = 70, 170, 40, 50
     pw, ph = width - ml - mr, height - mt - mb
@@ -116,12 +117,15 @@ def line_plot(path, title, xlabel, ylabel, series, xlog=True, ylog=True, xticks=
     o.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (ml + pw / 2, height - 10, _esc(xlabel)))
     o.append('<text transform="translate(16,%.1f) rotate(-90)" text-anchor="middle">%s</text>' % (
         mt + ph / 2, _esc(ylabel)))
-    for (yv, lab) in hlines:
+    for h in hlines:
+        yv, lab = h[0], h[1]
+        below = len(h) > 2 and h[2] == "below"
         if y0 <= yv <= y1:
             y = fy(yv)
             o.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#888" stroke-dasharray="2,3"/>'
                      % (ml, y, ml + pw, y))
-            o.append('<text x="%d" y="%.1f" fill="#666" font-size="10">%s</text>' % (ml + 4, y - 3, _esc(lab)))
+            o.append('<text x="%d" y="%.1f" fill="#666" font-size="10" text-anchor="end">%s</text>'
+                     % (ml + pw - 4, y + 11 if below else y - 3, _esc(lab)))
     # series
     ly = mt + 8
     for i, s in enumerate(series):

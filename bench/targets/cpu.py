@@ -7,8 +7,9 @@
 #   THREADS  worker threads; the main thread is one of them
 #   WARMUP, SECONDS  when given (1 thread only), measure the work rate from
 #            WARMUP to WARMUP + SECONDS after "ready", print
-#            "rate ITERATIONS_PER_SECOND" and exit 0; otherwise run until
-#            killed
+#            "rate PER_WALL_SECOND PER_CPU_SECOND CPU_SHARE" (iterations per
+#            second of wall time and of the process's CPU time, and its CPU
+#            time / wall time) and exit 0; otherwise run until killed
 #
 # Prints "ready PID" once every worker is at its full depth.  Works on
 # CPython 2.7 and 3.6+.  The leaf frame spins over a few lines, so a
@@ -40,6 +41,11 @@ def frames_above():
     return n
 
 
+def cpu_seconds():
+    t = os.times()
+    return t[0] + t[1]
+
+
 def recurse(n, k):
     if n is None:
         n = DEPTH - frames_above()
@@ -59,6 +65,7 @@ def recurse(n, k):
     measuring = k == 0 and SECONDS is not None
     it = 0
     n0 = None
+    c_start = 0.0
     t_end = t_start = time.time() + (WARMUP or 0)
     while True:
         s = 0
@@ -72,8 +79,12 @@ def recurse(n, k):
             if n0 is None:
                 if now >= t_start:
                     n0, t_start, t_end = it, now, now + SECONDS
+                    c_start = cpu_seconds()
             elif now >= t_end:
-                print("rate %.1f" % ((it - n0) / (now - t_start)))
+                cpu = cpu_seconds() - c_start
+                print("rate %.1f %.1f %.4f" % ((it - n0) / (now - t_start),
+                                               (it - n0) / cpu if cpu > 0 else 0.0,
+                                               cpu / (now - t_start)))
                 sys.stdout.flush()
                 os._exit(0)
 
