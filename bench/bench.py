@@ -626,18 +626,21 @@ def phase_floor(ctx, res):
         tgt.wait_ready()
         for rate in rates:
             for with_pid in (False, True):
-                per = []
+                per, deliv = [], []
                 for rep in range(ctx.repeat):
                     so = os.path.join(ctx.work, "floor.out")
-                    cmd = [ctx.tick_floor, str(rate), "%g" % run_seconds(ctx, rate)] + (
+                    secs = run_seconds(ctx, rate)
+                    cmd = [ctx.tick_floor, str(rate), "%g" % secs] + (
                         [str(tgt.pid)] if with_pid else [])
                     r = Measured(ctx, cmd, stdout=so).wait()
                     with open(so) as fh:
                         m = re.search(r"ticks (\d+)", fh.read())
                     if r["rc"] == 0 and m and int(m.group(1)):
                         per.append(r["cpu_s"] / int(m.group(1)) * 1e6)
+                        deliv.append(int(m.group(1)) / (rate * secs - 1) * 100)
                 row = {"rate": rate, "syscalls": with_pid, "runs": len(per),
-                       "cost_us_median": median(per), "cost_us_max": max(per) if per else None}
+                       "cost_us_median": median(per), "cost_us_max": max(per) if per else None,
+                       "delivered_pct": median(deliv)}
                 rows.append(row)
                 log("floor %5d Hz %-24s %s us per tick" % (
                     rate, "+ readv + pread" if with_pid else "timer only", fmt(row["cost_us_median"], 2)))

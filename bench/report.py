@@ -126,6 +126,8 @@ def scrub(obj):
         return {k: scrub(v) for k, v in obj.items() if k not in ("cmd", "stderr")}
     if isinstance(obj, list):
         return [scrub(v) for v in obj]
+    if isinstance(obj, float):
+        return float("%.4g" % obj)
     if isinstance(obj, str):
         s = obj.replace(ROOT, "<repo>")
         if home and home != "/":
@@ -215,8 +217,10 @@ def block_header(r, args):
             "/".join(f(x, 2) for x in la), "/".join(f(x, 2) for x in le),
             " (waited %d s for a quieter machine first)" % r.res["waited_for_quiet_s"]
             if r.res.get("waited_for_quiet_s") else "")),
-        ("pyspy", "%s, commit %s, built in `%s` (`-O2 -g -DNDEBUG`), %s" % (
-            e.get("capture_version", "?"), e.get("git", "?"), e.get("build", "?"), e.get("cc", "?"))),
+        ("pyspy", "%s, commit %s, built in `%s` (%s), %s" % (
+            e.get("capture_version", "?"), e.get("git", "?"), e.get("build", "?"),
+            "release: `-O2 -g -DNDEBUG`" if e.get("build") == "build/release" else "not the release build",
+            e.get("cc", "?"))),
         ("austin", e.get("austin") or "not installed"),
         ("zstd", (e.get("zstd") or "not installed").replace("*** ", "").replace(" ***", "")),
         ("SQLite", r.res.get("analysis", {}).get("sqlite", "?")),
@@ -441,8 +445,10 @@ def block_capture(r, args):
             "and this VM charge for a tick whatever the sampler does: %s. The capture's own work is "
             "its cost above that floor." % "; ".join(
                 "%s at %s Hz" % (", ".join(
-                    "%s µs %s" % (f2(x["cost_us_median"]), "with the two system calls" if x["syscalls"]
-                                  else "for the bare timer tick")
+                    "%s µs %s%s" % (f2(x["cost_us_median"]), "with the two system calls" if x["syscalls"]
+                                    else "for the bare timer tick",
+                                    " (%s %% of the requested ticks run)" % f(x["delivered_pct"], 1)
+                                    if x.get("delivered_pct") is not None and not x["syscalls"] else "")
                     for x in fl["rows"] if x["rate"] == rate), "{:,}".format(rate))
                 for rate in sorted(set(x["rate"] for x in fl["rows"]))))
     out.append("")
