@@ -15,10 +15,11 @@
 	.tp_dictoffset = 288, .md_dict = 16, .bytes_size = 16, .bytes_sval = 32, \
 	.str_length = 16, .str_state = 32, .str_kind_shift = 2, .str_compact_bit = 5, \
 	.str_ascii_bit = 6, .long_size = 16, .long_digits = 24, .dict_keys = 32, \
-	.dict_values = 40
+	.dict_values = 40, .tuple_item = 24, .list_item = 24, .float_fval = 16
 
 #define NO_INTERP_FRAMES \
-	.if_code = -1, .if_previous = -1, .if_instr = -1, .if_owner = -1
+	.if_code = -1, .if_previous = -1, .if_instr = -1, .if_owner = -1, .if_localsplus = -1, \
+	.co_localspluskinds = -1
 
 #define NO_311_THREAD \
 	.ts_cframe = -1, .cf_current_frame = -1, .ts_current_frame = -1, \
@@ -32,16 +33,18 @@ static const struct py_layout py_layout_2_7 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 0, .ts_interp = 8, .ts_frame = 16, .ts_thread_id = 144, .ts_read = 152,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 120, .f_read = 124,
+	.f_back = 24, .f_code = 32, .f_lasti = 120, .f_read = 124, .f_localsplus = 376,
 	NO_INTERP_FRAMES,
 	.co_name = 88, .co_qualname = -1, .co_filename = 80, .co_firstlineno = 96,
 	.co_linetable = 104, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 28, .co_argcount = 16, .co_read = 112,
+	.co_kwonlyargcount = -1, .co_nlocals = 20, .co_varnames = 56, .co_cellvars = 72, .co_freevars = 64,
 	.ob_type = 8, .tp_name = 24, .tp_flags = 168, .tp_basicsize = 32,
 	.tp_dictoffset = 288, .ht_cached_keys = -1, .md_dict = 16,
 	.bytes_size = 16, .bytes_sval = 36,
 	.str_length = 16, .str_state = -1, .unicode_27 = 1,
 	.long_size = 16, .long_digits = 24,
+	.tuple_item = 24, .list_item = 24, .float_fval = 16,
 	.dict_keys = 32, .dict_values = 40, .dict_kind = PY_DICT_27,
 	.attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB27, .gil = PY_GIL_SYMBOL,
@@ -54,11 +57,12 @@ static const struct py_layout py_layout_3_6 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 152, .ts_read = 160,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 120, .f_read = 124,
+	.f_back = 24, .f_code = 32, .f_lasti = 120, .f_read = 124, .f_localsplus = 376,
 	NO_INTERP_FRAMES,
 	.co_name = 104, .co_qualname = -1, .co_filename = 96, .co_firstlineno = 36,
 	.co_linetable = 112, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 32, .co_argcount = 16, .co_read = 120,
+	.co_kwonlyargcount = 20, .co_nlocals = 24, .co_varnames = 64, .co_cellvars = 80, .co_freevars = 72,
 	PY3_OBJECTS, .ht_cached_keys = 856, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB, .gil = PY_GIL_SYMBOL,
@@ -71,11 +75,12 @@ static const struct py_layout py_layout_3_7 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 176, .ts_read = 184,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108,
+	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108, .f_localsplus = 360,
 	NO_INTERP_FRAMES,
 	.co_name = 104, .co_qualname = -1, .co_filename = 96, .co_firstlineno = 36,
 	.co_linetable = 112, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 32, .co_argcount = 16, .co_read = 120,
+	.co_kwonlyargcount = 20, .co_nlocals = 24, .co_varnames = 64, .co_cellvars = 80, .co_freevars = 72,
 	PY3_OBJECTS, .ht_cached_keys = 856, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB, .gil = PY_GIL_RUNTIME,
@@ -89,11 +94,12 @@ static const struct py_layout py_layout_3_7_0 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 176, .ts_read = 184,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108,
+	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108, .f_localsplus = 360,
 	NO_INTERP_FRAMES,
 	.co_name = 104, .co_qualname = -1, .co_filename = 96, .co_firstlineno = 36,
 	.co_linetable = 112, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 32, .co_argcount = 16, .co_read = 120,
+	.co_kwonlyargcount = 20, .co_nlocals = 24, .co_varnames = 64, .co_cellvars = 80, .co_freevars = 72,
 	PY3_OBJECTS, .ht_cached_keys = 856, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB, .gil = PY_GIL_RUNTIME,
@@ -106,11 +112,12 @@ static const struct py_layout py_layout_3_8 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 176, .ts_read = 184,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108,
+	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108, .f_localsplus = 360,
 	NO_INTERP_FRAMES,
 	.co_name = 112, .co_qualname = -1, .co_filename = 104, .co_firstlineno = 40,
 	.co_linetable = 120, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 36, .co_argcount = 16, .co_read = 128,
+	.co_kwonlyargcount = 24, .co_nlocals = 28, .co_varnames = 72, .co_cellvars = 88, .co_freevars = 80,
 	PY3_OBJECTS, .ht_cached_keys = 872, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB, .gil = PY_GIL_RUNTIME,
@@ -123,11 +130,12 @@ static const struct py_layout py_layout_3_9 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 176, .ts_read = 184,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108,
+	.f_back = 24, .f_code = 32, .f_lasti = 104, .f_read = 108, .f_localsplus = 360,
 	NO_INTERP_FRAMES,
 	.co_name = 112, .co_qualname = -1, .co_filename = 104, .co_firstlineno = 40,
 	.co_linetable = 120, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 36, .co_argcount = 16, .co_read = 128,
+	.co_kwonlyargcount = 24, .co_nlocals = 28, .co_varnames = 72, .co_cellvars = 88, .co_freevars = 80,
 	PY3_OBJECTS, .ht_cached_keys = 864, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB, .gil = PY_GIL_RUNTIME,
@@ -140,11 +148,12 @@ static const struct py_layout py_layout_3_10 = {
 	.is_ceval_gil = -1, .is_code_gen = -1, .gil_holder = -1, .gil_locked = -1,
 	.ts_next = 8, .ts_interp = 16, .ts_frame = 24, .ts_thread_id = 176, .ts_read = 184,
 	NO_311_THREAD,
-	.f_back = 24, .f_code = 32, .f_lasti = 96, .f_read = 100,
+	.f_back = 24, .f_code = 32, .f_lasti = 96, .f_read = 100, .f_localsplus = 352,
 	NO_INTERP_FRAMES,
 	.co_name = 112, .co_qualname = -1, .co_filename = 104, .co_firstlineno = 40,
 	.co_linetable = 120, .co_code_adaptive = -1, .co_version = -1,
 	.co_flags = 36, .co_argcount = 16, .co_read = 128,
+	.co_kwonlyargcount = 24, .co_nlocals = 28, .co_varnames = 72, .co_cellvars = 88, .co_freevars = 80,
 	PY3_OBJECTS, .ht_cached_keys = 872, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_36, .attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_310, .gil = PY_GIL_RUNTIME,
@@ -159,11 +168,13 @@ static const struct py_layout py_layout_3_11 = {
 	.ts_current_frame = -1, .ts_thread_id = 152, .ts_native_thread_id = 160,
 	.ts_datastack_chunk = 296, .ts_datastack_top = 304,
 	.ts_holds_gil = -1, .ts_gil_requested = -1, .ts_base_frame = -1, .ts_read = 312,
-	.f_back = -1, .f_code = -1, .f_lasti = -1,
-	.if_code = 32, .if_previous = 48, .if_instr = 56, .if_owner = 69, .if_size = 80,
+	.f_back = -1, .f_code = -1, .f_lasti = -1, .f_localsplus = -1,
+	.if_code = 32, .if_previous = 48, .if_instr = 56, .if_owner = 69, .if_size = 80, .if_localsplus = 72,
 	.co_name = 120, .co_qualname = 128, .co_filename = 112, .co_firstlineno = 72,
 	.co_linetable = 136, .co_code_adaptive = 184, .co_version = -1,
 	.co_flags = 48, .co_argcount = 56, .co_read = 144,
+	.co_kwonlyargcount = 64, .co_nlocals = 80, .co_varnames = 96, .co_cellvars = -1,
+	.co_freevars = -1, .co_localspluskinds = 104,
 	PY3_OBJECTS, .ht_cached_keys = 872, .str_ascii_size = 48, .str_compact_size = 72,
 	.dict_kind = PY_DICT_311, .attrs_kind = PY_ATTRS_311,
 	.frames = PY_FRAMES_INTERP, .lines = PY_LINES_PEP657, .gil = PY_GIL_RUNTIME,
@@ -178,12 +189,14 @@ static const struct py_layout py_layout_3_12 = {
 	.ts_current_frame = -1, .ts_thread_id = 136, .ts_native_thread_id = 144,
 	.ts_datastack_chunk = 232, .ts_datastack_top = 240,
 	.ts_holds_gil = -1, .ts_gil_requested = -1, .ts_base_frame = -1, .ts_read = 248,
-	.f_back = -1, .f_code = -1, .f_lasti = -1,
-	.if_code = 0, .if_previous = 8, .if_instr = 56, .if_owner = 70, .if_size = 80,
+	.f_back = -1, .f_code = -1, .f_lasti = -1, .f_localsplus = -1,
+	.if_code = 0, .if_previous = 8, .if_instr = 56, .if_owner = 70, .if_size = 80, .if_localsplus = 72,
 	.owner_skip_min = 3, .owner_skip_only = 1,
 	.co_name = 120, .co_qualname = 128, .co_filename = 112, .co_firstlineno = 68,
 	.co_linetable = 136, .co_code_adaptive = 192, .co_version = 92,
 	.co_flags = 48, .co_argcount = 52, .co_read = 144,
+	.co_kwonlyargcount = 60, .co_nlocals = 80, .co_varnames = 96, .co_cellvars = -1,
+	.co_freevars = -1, .co_localspluskinds = 104,
 	PY3_OBJECTS, .ht_cached_keys = 880, .str_ascii_size = 40, .str_compact_size = 56,
 	.long_tagged = 1,
 	.dict_kind = PY_DICT_311, .attrs_kind = PY_ATTRS_312,
@@ -480,8 +493,9 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 				m = f[i] + 8;
 		L->ts_read = (uint32_t)m;
 	}
-	L->f_back = L->f_code = L->f_lasti = -1;
+	L->f_back = L->f_code = L->f_lasti = L->f_localsplus = -1;
 	L->if_code = (int32_t)d[D_IF_EXECUTABLE];
+	L->if_localsplus = (int32_t)d[D_IF_LOCALSPLUS];
 	L->if_previous = (int32_t)d[D_IF_PREVIOUS];
 	L->if_instr = (int32_t)d[D_IF_INSTR];
 	L->if_owner = (int32_t)d[D_IF_OWNER];
@@ -497,6 +511,12 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 	L->co_code_adaptive = (int32_t)d[D_CO_CODE_ADAPTIVE];
 	L->co_argcount = (int32_t)d[D_CO_ARGCOUNT];
 	L->co_flags = 48;
+	/* Not published; unchanged since 3.12. */
+	L->co_kwonlyargcount = 60;
+	L->co_nlocals = 80;
+	L->co_varnames = (int32_t)d[D_CO_LOCALSPLUSNAMES];
+	L->co_localspluskinds = (int32_t)d[D_CO_LOCALSPLUSKINDS];
+	L->co_cellvars = L->co_freevars = -1;
 	/* co_version (unique per code object) is not published; 3.13 keeps
 	 * it where 3.12 did.  3.14+ use the code object generation instead. */
 	L->co_version = minor == 13 ? 92 : -1;
@@ -516,6 +536,21 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 	L->tp_dictoffset = minor >= 15 ? (int32_t)d[D_TP_DICTOFFSET] : 288;
 	L->ht_cached_keys = minor >= 15 ? (int32_t)d[D_HT_CACHED_KEYS] : 880;
 	L->md_dict = 16;
+	L->tuple_item = (int32_t)d[D_TUPLE_ITEM];
+	L->list_item = (int32_t)d[D_LIST_ITEM];
+	L->float_fval = (int32_t)d[D_FLOAT_FVAL];
+	/* Only dumps with --locals use these: implausible values disable
+	 * locals instead of refusing the interpreter. */
+	if (!in_struct(d[D_IF_LOCALSPLUS], d[D_IF_SIZE], 8))
+		L->if_localsplus = -1;
+	if (!in_struct(d[D_CO_LOCALSPLUSNAMES], d[D_CO_SIZE], 8) ||
+	    !in_struct(d[D_CO_LOCALSPLUSKINDS], d[D_CO_SIZE], 8) ||
+	    !in_struct(d[D_CO_ARGCOUNT], d[D_CO_SIZE], 4))
+		L->co_varnames = -1;
+	if (!in_struct(d[D_TUPLE_ITEM], d[D_TUPLE_SIZE], 0) ||
+	    !in_struct(d[D_LIST_ITEM], d[D_LIST_SIZE], 8) ||
+	    !in_struct(d[D_FLOAT_FVAL], d[D_FLOAT_SIZE], 8))
+		L->tuple_item = L->list_item = L->float_fval = -1;
 	L->bytes_size = (int32_t)d[D_BYTES_OBSIZE];
 	L->bytes_sval = (int32_t)d[D_BYTES_SVAL];
 	L->str_length = (int32_t)d[D_STR_LENGTH];

@@ -79,6 +79,7 @@ struct py_layout {
 	/* PyFrameObject (<= 3.10) */
 	int32_t f_back, f_code, f_lasti;
 	uint32_t f_read;
+	int32_t f_localsplus;        /* locals, then cells, then free variables */
 
 	/* _PyInterpreterFrame (3.11+) */
 	int32_t if_code, if_previous, if_instr, if_owner;
@@ -87,6 +88,7 @@ struct py_layout {
 	int owner_skip_min;          /* skip frames with owner >= this (0 = never) */
 	int owner_skip_only;         /* 3.12/3.13: skip only owner == skip_min */
 	int instr_is_prev;           /* 3.11/3.12: prev_instr (points before) */
+	int32_t if_localsplus;       /* the frame's local slots (3.14+: _PyStackRef) */
 
 	/* PyCodeObject */
 	int32_t co_name, co_qualname, co_filename, co_firstlineno, co_linetable;
@@ -94,6 +96,12 @@ struct py_layout {
 	int32_t co_version;          /* 3.12/3.13: unique per code object */
 	int32_t co_flags, co_argcount;
 	uint32_t co_read;            /* bytes to read from a code object */
+	/* local variables (dumps): names tuple(s) and counts */
+	int32_t co_kwonlyargcount;   /* -1 on 2.7 */
+	int32_t co_nlocals;          /* <= 3.10: locals among co_varnames */
+	int32_t co_varnames;         /* <= 3.10 co_varnames; 3.11+ co_localsplusnames */
+	int32_t co_cellvars, co_freevars; /* <= 3.10 */
+	int32_t co_localspluskinds;  /* 3.11+ (bytes) */
 
 	/* objects */
 	int32_t ob_type;             /* 8 */
@@ -108,6 +116,8 @@ struct py_layout {
 	int32_t long_size;           /* ob_size (<= 3.11) / lv_tag (3.12+) at 16 */
 	int long_tagged;             /* 3.12+: lv_tag encoding */
 	int32_t long_digits;         /* 24 */
+	int32_t tuple_item, list_item; /* ob_item (tuple: inline, list: pointer) */
+	int32_t float_fval;
 	int32_t dict_keys, dict_values; /* 2.7: ma_mask, ma_table */
 	int dict_kind;               /* enum py_dicts */
 	int dict_values_hdr;         /* 3.13+: PyDictValues header bytes before values[] */

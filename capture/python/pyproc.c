@@ -33,6 +33,9 @@
 #define TNAME_PERIOD_NS 1000000000ull
 #define TNAME_MIN_GAP_NS 20000000ull
 #define TNAME_READS 20000        /* read budget of one name scan */
+#define REJECT_N 16              /* thread states remembered as not running */
+#define REJECT_NS 100000000ull   /* how long before one is checked again */
+#define UNNAMED_WAIT_NS 100000000ull /* a new thread's wait for a name (no frames) */
 
 enum val_policy { VAL_FULL, VAL_VERSION, VAL_FUNCVER, VAL_GEN };
 enum { T_CODE, T_STR, T_BYTES, T_FRAME, T_OTHER };
@@ -71,7 +74,29 @@ struct pythread {
 	uint32_t interp_id;
 	uint32_t name_gen;
 	uint8_t used, named, want_name;
+	uint8_t defined;                 /* its first sample went out */
+	uint64_t born_ns;                /* slot created */
 	char name[TNAME_MAX];
+};
+
+/* One entry of an interpreter's thread list, as read this tick. */
+struct tsent {
+	uint64_t ts, thread_id;
+	const uint8_t *tsb;              /* copy of the thread state (this tick) */
+	int32_t tid;                     /* native_thread_id (3.11+), else 0 */
+	int skip;                        /* not a running thread: no sample */
+};
+
+/* A thread state that is not (yet) a running thread of this process. */
+struct reject {
+	uint64_t ts, thread_id;
+	int32_t tid;
+	uint64_t until_ns;
+};
+
+/* Slot of the per-tick set of thread ids (tick-stamped: never cleared). */
+struct idset {
+	uint64_t key, stamp;
 };
 
 struct chunkv {
@@ -112,9 +137,18 @@ struct pyproc {
 	struct { uint64_t addr; int kind; } types[32];
 	unsigned ntypes;
 
-	/* threads */
+	/* threads: slots, found by (tstate, thread id) through th_hash */
 	struct pythread *th;
 	uint32_t nth, capth;
+	uint32_t *th_hash;               /* slot index + 1; 2 * capth entries */
+	uint32_t *th_free;               /* unused slot indexes (a stack) */
+	uint32_t nfree;
+	struct tsent *tl;                /* the thread list being sampled */
+	uint32_t tlcap;
+	struct idset *ids;               /* IDSET_N entries */
+	uint64_t ids_stamp;
+	struct reject rej[REJECT_N];
+	unsigned rej_next;
 	int32_t tid_off;                 /* <= 3.10 glibc struct pthread tid; -2 unknown yet */
 	int other_pidns;                 /* the target is in another PID namespace */
 
@@ -748,69 +782,211 @@ static void resolve_tid_offset(struct pyproc *p, uint64_t pthread)
 	p->tid_off = best;
 }
 
+/* 1 if tid is a thread of the target, 0 if it certainly is not, -1 unknown. */
+static int task_exists(const struct pyproc *p, int32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)p->pid, (int)tid);
+	if (access(path, F_OK) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/*
+ * The OS thread id of a thread (ours, not the target's PID namespace's):
+ * > 0 the id, 0 unknown, -1 the thread state names an OS thread that is
+ * not a thread of this process (a state copied by fork(), or one whose
+ * thread is gone).
+ */
 static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_id)
 {
 	const struct py_layout *L = p->L;
 	uint32_t tid = 0;
-	char path[64];
+	int32_t t;
 
-	if (L->ts_native_thread_id >= 0)
-		return (int32_t)i64at(tsb + L->ts_native_thread_id);
-	if (p->tid_off == -2)
-		resolve_tid_offset(p, thread_id);
-	if (p->tid_off < 0 || mem_read(p->pid, thread_id + (uint64_t)p->tid_off, &tid, 4) < 0)
+	if (L->ts_native_thread_id >= 0) {
+		t = (int32_t)i64at(tsb + L->ts_native_thread_id);
+	} else {
+		if (p->tid_off == -2)
+			resolve_tid_offset(p, thread_id);
+		if (p->tid_off < 0 || mem_read(p->pid, thread_id + (uint64_t)p->tid_off, &tid, 4) < 0)
+			return 0;
+		t = (int32_t)tid;
+	}
+	if (t <= 0)
 		return 0;
+	/* The interpreter knows its threads by their ids in its own PID
+	 * namespace (a container); /proc here wants ours. */
 	if (p->other_pidns)
-		return (int32_t)tid;   /* translated by the caller */
-	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)p->pid, tid);
-	return access(path, F_OK) == 0 ? (int32_t)tid : 0;
+		return proc_tid_from_ns(p->pid, t);
+	switch (task_exists(p, t)) {
+	case 1:
+		return t;
+	case 0:
+		return -1;
+	default:
+		return L->ts_native_thread_id >= 0 ? t : 0;
+	}
 }
 
+static uint32_t th_hash_of(uint64_t ts, uint64_t thread_id, uint32_t mask)
+{
+	return hash_addr(ts ^ (thread_id * 0x9e3779b97f4a7c15ull), mask);
+}
+
+/* Rebuild the slot table (after growth). */
+static void th_hash_rebuild(struct pyproc *p)
+{
+	uint32_t mask = 2 * p->capth - 1, i;
+
+	memset(p->th_hash, 0, 2 * p->capth * sizeof(*p->th_hash));
+	for (i = 0; i < p->nth; i++) {
+		uint32_t h;
+		if (!p->th[i].used)
+			continue;
+		h = th_hash_of(p->th[i].tstate, p->th[i].thread_id, mask);
+		while (p->th_hash[h])
+			h = (h + 1) & mask;
+		p->th_hash[h] = i + 1;
+	}
+}
+
+/* Remove slot i from the table (linear probing: shift the cluster back). */
+static void th_hash_remove(struct pyproc *p, uint32_t i)
+{
+	uint32_t mask = 2 * p->capth - 1;
+	uint32_t h = th_hash_of(p->th[i].tstate, p->th[i].thread_id, mask), j;
+
+	while (p->th_hash[h] != i + 1) {
+		if (!p->th_hash[h])
+			return;
+		h = (h + 1) & mask;
+	}
+	p->th_hash[h] = 0;
+	for (j = (h + 1) & mask; p->th_hash[j]; j = (j + 1) & mask) {
+		const struct pythread *t = &p->th[p->th_hash[j] - 1];
+		uint32_t home = th_hash_of(t->tstate, t->thread_id, mask);
+		/* Move j back to the hole unless its home lies in (h, j]. */
+		if ((j > h && (home <= h || home > j)) || (j < h && home <= h && home > j)) {
+			p->th_hash[h] = p->th_hash[j];
+			p->th_hash[j] = 0;
+			h = j;
+		}
+	}
+}
+
+/* A free slot index (growing the arrays), or UINT32_MAX. */
+static uint32_t th_alloc(struct pyproc *p)
+{
+	if (p->nfree)
+		return p->th_free[--p->nfree];
+	if (p->nth == p->capth) {
+		uint32_t nc = p->capth ? p->capth * 2 : 16;
+		struct pythread *nt;
+		uint32_t *nh, *nf;
+		if (nc > MAX_THREADS)
+			return UINT32_MAX;
+		nt = realloc(p->th, nc * sizeof(*nt));
+		if (!nt)
+			return UINT32_MAX;
+		p->th = nt;
+		nh = realloc(p->th_hash, 2 * nc * sizeof(*nh));
+		if (!nh)
+			return UINT32_MAX;
+		p->th_hash = nh;
+		nf = realloc(p->th_free, nc * sizeof(*nf));
+		if (!nf)
+			return UINT32_MAX;
+		p->th_free = nf;
+		p->capth = nc;
+		th_hash_rebuild(p);
+	}
+	return p->nth++;
+}
+
+/* A slot stops being used (its thread ended). */
+static void th_release(struct pyproc *p, uint32_t i)
+{
+	th_hash_remove(p, i);
+	p->th[i].used = 0;
+	p->th_free[p->nfree++] = i;
+}
+
+/* Remembered as "not a running thread" (checked again after REJECT_NS)? */
+static int rejected(struct pyproc *p, uint64_t ts, uint64_t thread_id, int32_t tid)
+{
+	unsigned i;
+
+	for (i = 0; i < REJECT_N; i++) {
+		const struct reject *r = &p->rej[i];
+		if (r->ts == ts && r->thread_id == thread_id && r->tid == tid &&
+		    p->now_ns < r->until_ns)
+			return 1;
+	}
+	return 0;
+}
+
+static void reject(struct pyproc *p, uint64_t ts, uint64_t thread_id, int32_t tid)
+{
+	struct reject *r = &p->rej[p->rej_next++ % REJECT_N];
+
+	r->ts = ts;
+	r->thread_id = thread_id;
+	r->tid = tid;
+	r->until_ns = p->now_ns + REJECT_NS;
+}
+
+/*
+ * The slot of a thread: found by (thread state, thread id[, native id]) in
+ * the hash table, or a new one (*is_new = 1).  NULL with *is_new = -1 when
+ * the thread state is not a running thread of this process (skip it);
+ * NULL with *is_new = 0 when the table is full.
+ */
 static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thread_id,
 				    const uint8_t *tsb, int32_t tid_now, int *is_new)
 {
-	uint32_t i, freeslot = UINT32_MAX;
+	uint32_t i, h, mask;
+	int32_t tid;
 	struct pythread *t;
 
 	*is_new = 0;
-	for (i = 0; i < p->nth; i++) {
-		t = &p->th[i];
-		if (!t->used) {
-			if (freeslot == UINT32_MAX)
-				freeslot = i;
-			continue;
+	if (p->capth) {
+		mask = 2 * p->capth - 1;
+		for (h = th_hash_of(ts, thread_id, mask); p->th_hash[h]; h = (h + 1) & mask) {
+			t = &p->th[p->th_hash[h] - 1];
+			if (t->tstate == ts && t->thread_id == thread_id &&
+			    (tid_now == 0 || t->raw_tid == tid_now))
+				return t;
 		}
-		if (t->tstate == ts && t->thread_id == thread_id &&
-		    (tid_now == 0 || t->raw_tid == tid_now || t->raw_tid == 0))
-			return t;
 	}
-	if (freeslot == UINT32_MAX) {
-		if (p->nth == p->capth) {
-			uint32_t nc = p->capth ? p->capth * 2 : 16;
-			struct pythread *nt;
-			if (nc > MAX_THREADS)
-				return NULL;
-			nt = realloc(p->th, nc * sizeof(*nt));
-			if (!nt)
-				return NULL;
-			p->th = nt;
-			p->capth = nc;
-		}
-		freeslot = p->nth++;
+	if (rejected(p, ts, thread_id, tid_now)) {
+		*is_new = -1;
+		return NULL;
 	}
-	t = &p->th[freeslot];
+	tid = thread_tid(p, tsb, thread_id);
+	if (tid < 0) {
+		reject(p, ts, thread_id, tid_now);
+		*is_new = -1;
+		return NULL;
+	}
+	i = th_alloc(p);
+	if (i == UINT32_MAX)
+		return NULL;
+	t = &p->th[i];
 	memset(t, 0, sizeof(*t));
 	t->used = 1;
 	t->tstate = ts;
 	t->thread_id = thread_id;
-	t->tid = tid_now ? tid_now : thread_tid(p, tsb, thread_id);
+	t->tid = tid;
 	t->raw_tid = tid_now;
-	/* The interpreter knows its threads by their ids in its own PID
-	 * namespace (a container); /proc here wants ours. */
-	if (t->tid > 0 && p->other_pidns)
-		t->tid = proc_tid_from_ns(p->pid, t->tid);
+	t->born_ns = p->now_ns;
+	mask = 2 * p->capth - 1;
+	for (h = th_hash_of(ts, thread_id, mask); p->th_hash[h]; h = (h + 1) & mask)
+		;
+	p->th_hash[h] = i + 1;
 	*is_new = 1;
-	/* Known from the last scan?  Else ask for one. */
+	/* Known from the last scan? */
 	{
 		const char *n = tname_get(&p->tn, thread_id);
 		if (n) {
@@ -821,7 +997,6 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 		}
 	}
 	t->want_name = 1;
-	p->tname_want = 1;
 	return t;
 }
 
@@ -1565,6 +1740,112 @@ static void gil_read(struct pyproc *p, uint64_t interp, struct gilstate *g)
 	}
 }
 
+#define IDSET_N (2 * MAX_THREADS)
+
+static int tl_grow(struct pyproc *p)
+{
+	uint32_t nc = p->tlcap ? p->tlcap * 2 : 64;
+	struct tsent *n;
+
+	if (nc > MAX_THREADS)
+		nc = MAX_THREADS;
+	if (nc <= p->tlcap)
+		return -1;
+	n = realloc(p->tl, nc * sizeof(*n));
+	if (!n)
+		return -1;
+	p->tl = n;
+	p->tlcap = nc;
+	return 0;
+}
+
+/*
+ * Mark the entries of one interpreter's thread list (p->tl[0..n)) that are
+ * not running threads yet.  CPython creates a new thread's state in the
+ * creating thread and inserts it at the head of the list; until the new
+ * thread binds it, its thread_id is 0 (3.12+) or the creator's (2.7 -
+ * 3.11, which also copy the creator's native_thread_id).  Such a state
+ * would be a second copy of its creator (or a thread without identity):
+ * of the entries sharing a thread id, only the last (the oldest) is real.
+ */
+static void mark_unstarted(struct pyproc *p, uint32_t n)
+{
+	uint32_t i;
+
+	if (n > 1 && !p->ids) {
+		p->ids = calloc(IDSET_N, sizeof(*p->ids));
+		if (!p->ids)
+			return;
+	}
+	p->ids_stamp++;
+	for (i = n; i-- > 0;) {
+		struct tsent *e = &p->tl[i];
+		uint32_t h;
+
+		if (e->thread_id == 0) {
+			e->skip = 1;
+			continue;
+		}
+		if (n == 1)
+			break;
+		for (h = hash_addr(e->thread_id, IDSET_N - 1); p->ids[h].stamp == p->ids_stamp;
+		     h = (h + 1) & (IDSET_N - 1))
+			if (p->ids[h].key == e->thread_id)
+				break;
+		if (p->ids[h].stamp == p->ids_stamp) {
+			e->skip = 1;
+			continue;
+		}
+		p->ids[h].key = e->thread_id;
+		p->ids[h].stamp = p->ids_stamp;
+	}
+}
+
+/* Text of the code cache's string entry (index + 1). */
+static const char *cc_text(const struct pyproc *p, uint32_t sidx)
+{
+	return sidx ? p->pool + p->sc[sidx - 1].off : "";
+}
+
+/*
+ * The name of a thread that is starting: its outermost frame is
+ * threading's Thread._bootstrap(self) (2.7: __bootstrap), whose first
+ * local is the Thread; read its _name (2.7: _Thread__name).  A few reads,
+ * once per new thread.  0 with the name in out, or -1.
+ */
+static int boot_name(struct pyproc *p, uint32_t nframes, char *out, size_t cap)
+{
+	const struct py_layout *L = p->L;
+	struct pyobj_ctx c = { p->pid, p->L, 64 };
+	const struct centry *e;
+	const char *name, *file;
+	size_t fl;
+	uint64_t slot, self, nameobj;
+
+	if (nframes == 0 || p->frames[nframes - 1].code >= p->ncc)
+		return -1;
+	e = &p->cc[p->frames[nframes - 1].code];
+	name = cc_text(p, e->name);
+	file = cc_text(p, e->file);
+	fl = strlen(file);
+	if (strcmp(name, L->major == 2 ? "__bootstrap" : "_bootstrap") != 0 || fl < 12 ||
+	    strcmp(file + fl - 12, "threading.py") != 0)
+		return -1;
+	if (L->frames == PY_FRAMES_OBJECT)
+		slot = p->faddr[nframes - 1] + (uint64_t)L->f_localsplus;
+	else
+		slot = p->faddr[nframes - 1] + (uint64_t)L->if_localsplus;
+	if (pyobj_read(&c, slot, &self, 8) < 0)
+		return -1;
+	if (L->if_tagged)
+		self &= ~(uint64_t)3;
+	if (!ptr_ok(self) ||
+	    pyobj_getattr(&c, self, L->major == 2 ? "_Thread__name" : "_name", &nameobj) < 0 ||
+	    pyobj_text(&c, nameobj, out, cap) <= 0)
+		return -1;
+	return 0;
+}
+
 int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 {
 	const struct py_layout *L = p->L;
@@ -1612,7 +1893,7 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 		const uint8_t *ib;
 		uint64_t ts, interp_id = 0;
 		struct gilstate gil;
-		unsigned nt = 0;
+		uint32_t nt, k;
 
 		if (!ptr_ok(interp)) {
 			count_err(p, PSF_ERRK_THREAD_LIST);
@@ -1643,15 +1924,13 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 			break;
 		}
 		ts = u64at(ib);
+		/* The list first: which entries are running threads? */
+		nt = 0;
 		while (ts) {
-			struct py_sample s;
-			struct pythread *t;
+			struct tsent *e;
 			const uint8_t *tsb;
-			uint64_t thread_id;
-			int32_t tid = 0;
-			int is_new;
 
-			if (++nt > MAX_THREADS || !ptr_ok(ts)) {
+			if (nt >= MAX_THREADS || !ptr_ok(ts)) {
 				count_err(p, PSF_ERRK_THREAD_LIST);
 				complete = 0;
 				break;
@@ -1669,20 +1948,35 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 				complete = 0;
 				break;
 			}
-			thread_id = u64at(tsb + L->ts_thread_id);
-			if (L->ts_native_thread_id >= 0)
-				tid = (int32_t)i64at(tsb + L->ts_native_thread_id);
-			t = thread_slot(p, ts, thread_id, tsb, tid, &is_new);
-			if (!t) {
+			if (nt == p->tlcap && tl_grow(p) < 0) {
 				count_err(p, PSF_ERRK_OTHER);
-				ts = u64at(tsb + L->ts_next);
+				complete = 0;
+				break;
+			}
+			e = &p->tl[nt++];
+			e->ts = ts;
+			e->tsb = tsb;
+			e->thread_id = u64at(tsb + L->ts_thread_id);
+			e->tid = L->ts_native_thread_id >= 0
+				 ? (int32_t)i64at(tsb + L->ts_native_thread_id) : 0;
+			e->skip = 0;
+			ts = u64at(tsb + L->ts_next);
+		}
+		mark_unstarted(p, nt);
+		for (k = 0; k < nt; k++) {
+			const struct tsent *e = &p->tl[k];
+			struct py_sample s;
+			struct pythread *t;
+			int is_new;
+
+			if (e->skip)
+				continue;
+			t = thread_slot(p, e->ts, e->thread_id, e->tsb, e->tid, &is_new);
+			if (!t) {
+				if (is_new == 0)
+					count_err(p, PSF_ERRK_OTHER);   /* table full */
 				continue;
 			}
-			/* A new thread: learn its name before its first sample
-			 * (rate-limited; later names come as renames). */
-			if (is_new && !t->named && ni == 0 &&
-			    p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS)
-				tname_refresh(p, interp);
 			if (t->seen == p->tick) {
 				/* The list loops back on itself: torn. */
 				count_err(p, PSF_ERRK_THREAD_LIST);
@@ -1693,29 +1987,52 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 			t->interp_id = (uint32_t)interp_id;
 			memset(&s, 0, sizeof(s));
 			s.slot = (uint32_t)(t - p->th);
-			s.is_new = is_new;
-			s.tstate = ts;
-			s.thread_id = thread_id;
+			s.tstate = e->ts;
+			s.thread_id = e->thread_id;
 			s.tid = t->tid;
 			s.interp_id = (uint32_t)interp_id;
 			s.is_main = t->tid == p->pid;
 			s.t_ns = mono_ns();
 			if (L->ts_holds_gil >= 0) {
-				s.flags |= i32at(tsb + L->ts_holds_gil) ? PSF_SF_GIL : 0;
-				if (L->ts_gil_requested >= 0 && i32at(tsb + L->ts_gil_requested))
+				s.flags |= i32at(e->tsb + L->ts_holds_gil) ? PSF_SF_GIL : 0;
+				if (L->ts_gil_requested >= 0 && i32at(e->tsb + L->ts_gil_requested))
 					s.flags |= PSF_SF_GIL_WAIT;
 			} else if (gil.known) {
-				s.flags |= gil.holder == ts ? PSF_SF_GIL : 0;
+				s.flags |= gil.holder == e->ts ? PSF_SF_GIL : 0;
 			} else {
 				s.flags |= PSF_SF_GIL_UNKNOWN;
 			}
-			r = sample_thread(p, ts, tsb, &s);
+			r = sample_thread(p, e->ts, e->tsb, &s);
 			if (r == -1)
 				return PYPROC_GONE;
 			if (r == -2) {
 				errno = EIO;
 				return -EIO;
 			}
+			/*
+			 * A new thread's name before its first THREAD record:
+			 * the last scan, else the Thread object its bootstrap
+			 * frame holds (threading._active lists a thread only
+			 * once it runs its target), else a scan now
+			 * (rate-limited; later names come as renames).
+			 */
+			if (!t->defined && !t->named && ni == 0) {
+				if (boot_name(p, s.nframes, t->name, sizeof(t->name)) == 0) {
+					t->named = 1;
+					t->name_gen++;
+				} else if (p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS) {
+					tname_refresh(p, interp);
+				}
+				if (!t->named)
+					p->tname_want = 1;
+				/* Not running Python yet (e.g. waiting for the GIL
+				 * to start): its name comes with its first frame. */
+				if (!t->named && s.nframes == 0 &&
+				    p->now_ns - t->born_ns < UNNAMED_WAIT_NS)
+					continue;
+			}
+			s.is_new = !t->defined;
+			t->defined = 1;
 			s.frames = p->frames;
 			s.name = t->named ? t->name : NULL;
 			s.name_gen = t->name_gen;
@@ -1727,7 +2044,6 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 				errno = EIO;
 				return -EIO;
 			}
-			ts = u64at(tsb + L->ts_next);
 		}
 		if (!complete)
 			break;
@@ -1745,7 +2061,7 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 		for (i = 0; i < p->nth; i++) {
 			struct pythread *t = &p->th[i];
 			if (t->used && t->seen != p->tick) {
-				t->used = 0;
+				th_release(p, i);
 				if (ops->thread_end)
 					ops->thread_end(ctx, i);
 			}
@@ -1801,6 +2117,10 @@ void pyproc_free(struct pyproc *p)
 	free(p->pool);
 	free(p->ranges);
 	free(p->th);
+	free(p->th_hash);
+	free(p->th_free);
+	free(p->tl);
+	free(p->ids);
 	tname_release(&p->tn);
 	free(p);
 }

@@ -43,6 +43,13 @@ static int active_cb(uint64_t key, uint64_t value, void *arg)
 	return 0;
 }
 
+static int cmp_ident(const void *a, const void *b)
+{
+	uint64_t x = ((const struct tname_entry *)a)->ident, y = ((const struct tname_entry *)b)->ident;
+
+	return x < y ? -1 : x > y;
+}
+
 int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp)
 {
 	const struct py_layout *L = c->L;
@@ -69,6 +76,9 @@ int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp)
 		free(s.v);
 		return -1;
 	}
+	/* Sorted: lookups are binary searches (thousands of threads). */
+	if (s.n > 1)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_ident);
 	free(t->v);
 	t->v = s.v;
 	t->n = s.n;
@@ -78,11 +88,17 @@ int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp)
 
 const char *tname_get(const struct tname *t, uint64_t ident)
 {
-	size_t i;
+	size_t lo = 0, hi = t->n;
 
-	for (i = 0; i < t->n; i++)
-		if (t->v[i].ident == ident)
-			return t->v[i].name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].ident == ident)
+			return t->v[mid].name;
+		if (t->v[mid].ident < ident)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -35,7 +35,7 @@ struct tname {
  */
 int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp);
 
-/* Name of a thread ident, or NULL. */
+/* Name of a thread ident (binary search), or NULL. */
 const char *tname_get(const struct tname *t, uint64_t ident);
 
 /* Accepts a zeroed struct. */
