@@ -220,7 +220,8 @@ def block_header(r, args):
         ("pyspy", "%s, commit %s, built in `%s` (%s), %s" % (
             e.get("capture_version", "?"), e.get("git", "?"), e.get("build", "?"),
             "release: `-O2 -g -DNDEBUG`" if e.get("build") == "build/release" else "not the release build",
-            e.get("cc", "?"))),
+            e.get("cc", "?")) + ("; built with uncommitted changes to %s" % ", ".join(
+                "`%s`" % x for x in e["git_dirty_files"]) if e.get("git_dirty_files") else "")),
         ("austin", e.get("austin") or "not installed"),
         ("zstd", (e.get("zstd") or "not installed").replace("*** ", "").replace(" ***", "")),
         ("SQLite", r.res.get("analysis", {}).get("sqlite", "?")),
