@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "msg.h"
 #include "proc.h"
 #include "pyspy_format.h"
+#include "python/pyrepr.h"
 #include "python/pyrt.h"
 #include "sampler.h"
 
@@ -76,6 +78,7 @@ static void usage(void)
 {
 	fputs("usage: pyspy-capture [OPTIONS] --pid PID\n"
 	      "       pyspy-capture [OPTIONS] -- PROGRAM [ARGS...]\n"
+	      "       pyspy-capture --dump [--locals] [-s] [-o FILE] --pid PID\n"
 	      "\n"
 	      "Sample the Python stacks of a running process (or of PROGRAM, which is\n"
 	      "started with its standard input and output passed through) into a\n"
@@ -87,8 +90,14 @@ static void usage(void)
 	      "  -r, --rate HZ          samples per second (default 100, at most 100000)\n"
 	      "  -d, --duration SECONDS stop after this much wall-clock time\n"
 	      "                         (default: until the program exits or SIGINT/SIGTERM)\n"
+	      "  -s, --subprocesses     also sample every descendant process that runs Python,\n"
+	      "                         including ones started later\n"
+	      "      --dump             take one snapshot of every thread and exit (the Python\n"
+	      "                         threads are paused for it unless --nonblocking)\n"
+	      "  -l, --locals           with --dump: also record each frame's arguments and\n"
+	      "                         local variables (128 bytes each; repeat for more)\n"
 	      "      --blocking         pause the Python threads while their stacks are read\n"
-	      "      --nonblocking      never pause the program (the default)\n"
+	      "      --nonblocking      never pause the program (the default, except --dump)\n"
 	      "      --timer MODE       'fixed' intervals (default) or 'exponential' gaps\n"
 	      "                         (py-spy's Poisson sampling)\n"
 	      "      --print            also print every sample's stacks to standard error\n"
@@ -98,12 +107,15 @@ static void usage(void)
 	      "  -h, --help             show this help and exit\n"
 	      "  -V, --version          show the version and exit\n"
 	      "\n"
+	      "Read a dump with pyspy-analyze:\n"
+	      "  pyspy-capture --dump -o - --pid PID | pyspy-analyze dump -\n"
+	      "\n"
 	      "Exit status: 0 success (also when the program exits on its own),\n"
 	      "1 runtime failure, 2 usage error.  See pyspy-capture(1).\n", stdout);
 }
 
 enum {
-	OPT_BLOCKING = 256, OPT_NONBLOCKING, OPT_TIMER, OPT_PRINT, OPT_FORCE,
+	OPT_BLOCKING = 256, OPT_NONBLOCKING, OPT_TIMER, OPT_PRINT, OPT_FORCE, OPT_DUMP,
 };
 
 static const struct option longopts[] = {
@@ -111,6 +123,9 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "rate", required_argument, NULL, 'r' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "subprocesses", no_argument, NULL, 's' },
+	{ "dump", no_argument, NULL, OPT_DUMP },
+	{ "locals", no_argument, NULL, 'l' },
 	{ "blocking", no_argument, NULL, OPT_BLOCKING },
 	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
 	{ "timer", required_argument, NULL, OPT_TIMER },
@@ -132,6 +147,10 @@ struct opts {
 	int exponential;
 	int print;
 	int force;
+	int subprocesses;        /* -s */
+	int dump;                /* --dump */
+	int locals;              /* -l count */
+	int rate_set, timer_set;
 	char **argv;             /* PROGRAM [ARGS...] or NULL */
 };
 
@@ -158,7 +177,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->rate = 100;
 	/* '+': stop at the first non-option, so PROGRAM's options stay its own. */
 	opterr = 0;   /* our own messages, with our own prefix */
-	while ((c = getopt_long(argc, argv, "+:p:o:r:d:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:o:r:d:slqvhV", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p':
@@ -177,6 +196,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error("invalid rate '%s' (1 - %u samples per second)", optarg,
 					    MAX_RATE);
 			o->rate = (uint32_t)v;
+			o->rate_set = 1;
 			break;
 		}
 		case 'd': {
@@ -196,7 +216,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NONBLOCKING:
 			o->nonblocking = 1;
 			break;
+		case 's':
+			o->subprocesses = 1;
+			break;
+		case OPT_DUMP:
+			o->dump = 1;
+			break;
+		case 'l':
+			o->locals++;
+			break;
 		case OPT_TIMER:
+			o->timer_set = 1;
 			if (strcmp(optarg, "fixed") == 0)
 				o->exponential = 0;
 			else if (strcmp(optarg, "exponential") == 0)
@@ -241,6 +271,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error("give either --pid or a program to run, not both");
 	if (!o->pid && !o->argv)
 		usage_error("no target: give --pid PID or -- PROGRAM [ARGS...]");
+	if (o->dump) {
+		if (o->argv)
+			usage_error("--dump reads a running process: give --pid PID, not a program");
+		if (o->rate_set || o->duration_ns || o->timer_set)
+			usage_error("--dump takes one snapshot: --rate, --duration and --timer do not apply");
+	}
+	if (o->locals && !o->dump)
+		usage_error("--locals needs --dump (local variables are read from one snapshot)");
+	if (o->locals > 512)
+		o->locals = 512;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -261,9 +301,14 @@ static int open_output(const struct opts *o, struct output *out)
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 	if (o->output && strcmp(o->output, "-") == 0) {
-		if (isatty(1) && !o->force)
+		if (isatty(1) && !o->force) {
+			if (o->dump)
+				usage_error("refusing to write a binary capture to a terminal; to read "
+					    "the dump: pyspy-capture --dump -o - --pid %d | pyspy-analyze "
+					    "dump - (or -o FILE, --print, --force)", (int)o->pid);
 			usage_error("refusing to write a binary capture to a terminal "
 				    "(use -o FILE, redirect, or --force)");
+		}
 		out->fd = 1;
 		snprintf(out->path, sizeof(out->path), "<stdout>");
 		return 0;
@@ -374,14 +419,61 @@ static uint64_t wall_ns(void)
 
 /* ---------------------------------------------------------------- launch */
 
-/* Wait for the launched child to run an initialised Python. */
-static enum pyrt_status wait_for_python(pid_t pid, struct pyrt *rt, char *why, size_t cap,
-					int *child_done, int *how, int *status)
+/*
+ * -s: the first Python process among root's descendants (breadth first,
+ * through the children files, else one scan of /proc), or 0.  Its runtime
+ * goes to *rt.
+ */
+static pid_t python_descendant(pid_t root, struct pyrt *rt)
 {
-	uint64_t t0 = sampler_now(), delay = 1000000, warned = 0;
+	pid_t queue[1024], kids[256];
+	size_t head = 0, tail = 0;
+	pid_t *pids = NULL, *ppids = NULL;
+	long np = 0, n, i;
+	char why[512];
+
+	queue[tail++] = root;
+	while (head < tail) {
+		pid_t p = queue[head++];
+		n = proc_children(p, 0, kids, 256);
+		if (n == -ENOTSUP) {
+			if (!pids) {
+				pids = malloc(2 * 65536 * sizeof(pid_t));
+				if (!pids)
+					return 0;
+				ppids = pids + 65536;
+				np = proc_scan_ppids(pids, ppids, 65536);
+			}
+			for (i = 0, n = 0; i < np && n < 256; i++)
+				if (ppids[i] == p)
+					kids[n++] = pids[i];
+		}
+		for (i = 0; i < n; i++) {
+			if (pyrt_discover(kids[i], rt, why, sizeof(why)) == PYRT_OK) {
+				free(pids);
+				return kids[i];
+			}
+			if (tail < sizeof(queue) / sizeof(queue[0]))
+				queue[tail++] = kids[i];
+		}
+	}
+	free(pids);
+	return 0;
+}
+
+/*
+ * Wait for the launched child to run an initialised Python; with -s a
+ * Python descendant will do (*found: which process is Python).
+ */
+static enum pyrt_status wait_for_python(pid_t pid, int subprocesses, struct pyrt *rt,
+					pid_t *found, char *why, size_t cap, int *child_done,
+					int *how, int *status)
+{
+	uint64_t t0 = sampler_now(), delay = 1000000, warned = 0, last_tree = 0;
 	enum pyrt_status st = PYRT_E_NOTPYTHON;
 
 	*child_done = 0;
+	*found = pid;
 	for (;;) {
 		struct timespec ts;
 		int r = launch_reap(pid, 1, how, status);
@@ -393,6 +485,14 @@ static enum pyrt_status wait_for_python(pid_t pid, struct pyrt *rt, char *why, s
 		if (st == PYRT_OK || st == PYRT_E_PERM || st == PYRT_E_UNSUPPORTED ||
 		    st == PYRT_E_FREETHREADED)
 			return st;
+		if (subprocesses && sampler_now() - last_tree >= 20000000ull) {
+			pid_t d = python_descendant(pid, rt);
+			last_tree = sampler_now();
+			if (d) {
+				*found = d;
+				return PYRT_OK;
+			}
+		}
 		if (stop_flag)
 			return st;
 		if (!warned && sampler_now() - t0 > 5000000000ull) {
@@ -467,7 +567,8 @@ int main(int argc, char **argv)
 	struct sampler_stats ss;
 	struct psf_trailer tr;
 	uint64_t start_mono, end_ns;
-	pid_t pid = 0;
+	pid_t pid = 0, pypid = 0;
+	unsigned dump_procs = 0;
 	int reason, r, werr, werr_errno = 0, ret = 0;
 	int child_how = 0, child_status = 0, child_done = 0;
 	char *options;
@@ -476,19 +577,26 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	install_signals();
 	memset(&rt, 0, sizeof(rt));
+	/* --dump pauses the Python threads for its one read by default. */
+	if (o.dump && !o.nonblocking)
+		o.blocking = 1;
 
 	if (o.argv) {
 		/* Launch: the output first, so a bad path fails before running. */
 		if (open_output(&o, &out) < 0)
 			return 1;
+		/* -s: orphaned grandchildren become ours, not init's, so the
+		 * tree stays visible (and we reap them). */
+		if (o.subprocesses && prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0) < 0)
+			note(2, "cannot become a child subreaper: %s", strerror(errno));
 		r = launch_start(o.argv, &pid);
 		if (r < 0) {
 			discard_output(&out);
 			die("cannot run '%s': %s", o.argv[0], strerror(-r));
 		}
 		note(2, "started '%s' as pid %d", o.argv[0], (int)pid);
-		st = wait_for_python(pid, &rt, why, sizeof(why), &child_done, &child_how,
-				     &child_status);
+		st = wait_for_python(pid, o.subprocesses, &rt, &pypid, why, sizeof(why), &child_done,
+				     &child_how, &child_status);
 		if (st != PYRT_OK) {
 			discard_output(&out);
 			if (child_done) {
@@ -510,12 +618,28 @@ int main(int argc, char **argv)
 		}
 	} else {
 		int tries = 0;
-		pid = o.pid;
+		pid = pypid = o.pid;
 		if (kill(pid, 0) < 0 && errno == ESRCH)
 			die("no process with pid %d", (int)pid);
 		for (;;) {
 			struct timespec ts = { 0, 50000000 };
 			st = pyrt_discover(pid, &rt, why, sizeof(why));
+			if (st != PYRT_OK && o.subprocesses && st != PYRT_E_PERM && st != PYRT_E_NOPROC) {
+				/* -s: a process that is not Python may have Python
+				 * descendants (a shell, a supervisor). */
+				pid_t d = python_descendant(pid, &rt);
+				if (d) {
+					pypid = d;
+					st = PYRT_OK;
+					break;
+				}
+				if (++tries > 40 || stop_flag) {
+					die("no Python process in process %d or its descendants (%s)",
+					    (int)pid, why);
+				}
+				nanosleep(&ts, NULL);
+				continue;
+			}
 			/* A process that is starting up gets two seconds. */
 			if (st != PYRT_E_NOTREADY || ++tries > 40 || stop_flag)
 				break;
@@ -526,7 +650,9 @@ int main(int argc, char **argv)
 		if (open_output(&o, &out) < 0)
 			return 1;
 	}
-	note(2, "pid %d: Python %s in '%s' (version from %s, interpreter via %s)", (int)pid,
+	if (pypid != pid)
+		note(2, "pid %d is not Python; its descendant %d is", (int)pid, (int)pypid);
+	note(2, "pid %d: Python %s in '%s' (version from %s, interpreter via %s)", (int)pypid,
 	     rt.version, rt.binary, rt.version_from, rt.found_by);
 	/* Pre-releases change layouts; 3.13+ read theirs from the interpreter. */
 	if (rt.ver.level != 'f' && rt.ver.minor <= 12 && rt.ver.major == 3)
@@ -544,7 +670,8 @@ int main(int argc, char **argv)
 			 un.machine);
 	options = join_args(argv, argc);
 	memset(&meta, 0, sizeof(meta));
-	meta.flags = o.blocking ? PSF_HF_BLOCKING : 0;
+	meta.flags = (o.blocking ? PSF_HF_BLOCKING : 0) | (o.subprocesses ? PSF_HF_SUBPROCESSES : 0) |
+		     (o.dump ? PSF_HF_DUMP : 0) | (o.locals ? PSF_HF_LOCALS : 0);
 	meta.hostname = host[0] ? host : NULL;
 	meta.kernel = kern[0] ? kern : NULL;
 	meta.tool_version = "pyspy-capture " PYSPY_VERSION;
@@ -583,17 +710,30 @@ int main(int argc, char **argv)
 	so.blocking = o.blocking;
 	so.exponential = o.exponential;
 	so.print = o.print ? stderr : NULL;
+	so.locals_budget = (size_t)o.locals * PYREPR_BUDGET;
 	if (sampler_new(&smp, w, &so, start_mono) < 0 ||
-	    (r = sampler_add(smp, pid, &rt, o.argv != NULL)) < 0)
+	    (pypid == pid && sampler_add(smp, pid, 0, &rt, o.argv != NULL) < 0) ||
+	    (o.subprocesses && sampler_follow(smp, pid, pypid == pid, o.argv != NULL) < 0))
 		die("cannot start sampling: %s", strerror(ENOMEM));
 
-	reason = sampler_run(smp, &stop_flag, &child_event);
+	if (o.dump) {
+		uint64_t now;
+		/* -s: the whole tree first (interpreters still starting get a
+		 * second), then one tick over every process. */
+		r = sampler_settle(smp, 1000000000ull);
+		now = sampler_now() - start_mono;
+		if (r == 0)
+			r = sampler_tick(smp, now, now);
+		reason = r < 0 ? (r == PSF_E_IO ? PSF_STOP_DISK_FULL : PSF_STOP_ERROR) : PSF_STOP_DUMP;
+	} else {
+		reason = sampler_run(smp, &stop_flag, &child_event);
+	}
 
 	/* The launched program: its exit status ends up in the trailer. */
 	if (o.argv) {
 		size_t i;
-		int reaped = 0;
-		for (i = 0; i < sampler_ntargets(smp); i++) {
+		int reaped = sampler_root_exit(smp, &child_how, &child_status);
+		for (i = 0; i < sampler_ntargets(smp) && !reaped; i++) {
 			struct target *t = sampler_target(smp, i);
 			if (t->pid == pid && t->reaped) {
 				child_how = t->end_how;
@@ -620,6 +760,19 @@ int main(int argc, char **argv)
 		}
 	}
 	end_ns = sampler_now() - start_mono;
+	if (o.dump) {
+		/* Which processes could not be read (exited during the dump). */
+		size_t i;
+		for (i = 0; i < sampler_ntargets(smp); i++) {
+			struct target *t = sampler_target(smp, i);
+			dump_procs += t->samples > 0;
+			if (t->state != TARGET_LIVE && !t->samples)
+				warning("process %d %s during the dump; nothing was read from it",
+					(int)t->pid, t->state == TARGET_EXEC ? "exec'd" : "exited");
+			else if (t->state == TARGET_LIVE && !t->samples)
+				warning("process %d has no Python thread to dump", (int)t->pid);
+		}
+	}
 	werr = sampler_write_error(smp, &werr_errno);
 	if (!werr) {
 		r = sampler_finish(smp, end_ns);
@@ -678,6 +831,22 @@ int main(int argc, char **argv)
 		error("captured %llu samples in %.1f s to '%s' (%s), then %s",
 		      (unsigned long long)ss.samples, end_ns / 1e9, out.path, sizebuf, endbuf);
 		ret = 1;
+	} else if (o.dump && !ss.samples) {
+		error("nothing dumped: no Python thread of process %d could be read (the capture "
+		      "'%s' only says so)", (int)pid, out.path);
+		ret = 1;
+	} else if (o.dump) {
+		if (msg_level >= 1)
+			fprintf(stderr, MSG_PREFIX "dumped %llu threads of %u process%s%s to '%s' (%s)\n",
+				(unsigned long long)ss.samples, dump_procs, dump_procs == 1 ? "" : "es",
+				o.locals ? " with local variables" : "", out.path, sizebuf);
+	} else if (msg_level >= 1 && o.subprocesses) {
+		unsigned seen, python;
+		sampler_tree_counts(smp, &seen, &python);
+		fprintf(stderr, MSG_PREFIX "captured %llu samples (%llu errors) from %u Python "
+			"process%s (%u in the tree) in %.1f s to '%s' (%s); %s\n",
+			(unsigned long long)ss.samples, (unsigned long long)ss.errors, python,
+			python == 1 ? "" : "es", seen, end_ns / 1e9, out.path, sizebuf, endbuf);
 	} else if (msg_level >= 1) {
 		fprintf(stderr, MSG_PREFIX "captured %llu samples (%llu errors) in %.1f s to '%s' "
 			"(%s); %s\n", (unsigned long long)ss.samples, (unsigned long long)ss.errors,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 long proc_read_file(const char *path, char *buf, size_t cap)
@@ -422,35 +423,100 @@ int proc_exists(pid_t pid)
 	return access(path, F_OK) == 0;
 }
 
-long proc_children(pid_t pid, pid_t *out, size_t cap)
+long proc_children_parse(const char *buf, pid_t *out, size_t cap, size_t *total)
 {
-	pid_t tids[256];
-	long nt = proc_tasks(pid, tids, 256), i;
+	const char *p = buf;
 	size_t n = 0;
 
-	if (nt < 0)
-		return nt;
+	while (*p) {
+		char *e;
+		long c;
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		c = strtol(p, &e, 10);
+		if (e == p || c <= 0 || c > 0x3fffffff || (*e && *e != ' ' && *e != '\n'))
+			return -EINVAL;
+		if (n < cap)
+			out[n] = (pid_t)c;
+		n++;
+		p = e;
+	}
+	if (total)
+		*total = n;
+	return (long)(n < cap ? n : cap);
+}
+
+long proc_children(pid_t pid, int main_only, pid_t *out, size_t cap)
+{
+	pid_t tids[4096];
+	long nt, i;
+	size_t n = 0;
+	int any = 0;
+
+	if (main_only) {
+		tids[0] = pid;
+		nt = 1;
+	} else {
+		nt = proc_tasks(pid, tids, sizeof(tids) / sizeof(tids[0]));
+		if (nt < 0)
+			return nt == -ENOENT ? -ESRCH : nt;
+	}
 	for (i = 0; i < nt; i++) {
-		char path[96], buf[4096], *p;
-		long r;
+		char path[96], buf[8192];
+		long r, k;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tids[i]);
 		r = proc_read_file(path, buf, sizeof(buf));
-		if (r <= 0)
+		if (r == -ENOENT && tids[i] == pid && proc_exists(pid))
+			return -ENOTSUP;   /* a kernel without CONFIG_PROC_CHILDREN */
+		if (r < 0)
 			continue;
-		p = buf;
-		while (*p) {
-			char *e;
-			long c = strtol(p, &e, 10);
-			if (e == p)
-				break;
-			if (n < cap)
-				out[n++] = (pid_t)c;
-			p = e;
-			while (*p == ' ' || *p == '\n')
-				p++;
-		}
+		any = 1;
+		k = proc_children_parse(buf, out + n, cap - n, NULL);
+		if (k > 0)
+			n += (size_t)k;
 	}
+	if (!any && !proc_exists(pid))
+		return -ESRCH;
 	return (long)n;
+}
+
+long proc_scan_ppids(pid_t *pids, pid_t *ppids, size_t cap)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) != NULL && n < cap) {
+		struct proc_stat st;
+		pid_t pid;
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(e->d_name);
+		if (proc_stat_read(pid, 0, &st) < 0)
+			continue;
+		pids[n] = pid;
+		ppids[n] = st.ppid;
+		n++;
+	}
+	closedir(d);
+	return (long)n;
+}
+
+int proc_exe_id(pid_t pid, uint64_t *dev, uint64_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) < 0)
+		return -errno;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
 }
 
 int proc_same_pidns(pid_t pid)

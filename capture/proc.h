@@ -94,10 +94,29 @@ long proc_uid(pid_t pid);
 int proc_exists(pid_t pid);
 
 /*
- * Direct children of every thread of pid (/proc/PID/task/TID/children).
- * Returns the count stored (at most cap) or -errno.
+ * Parse a /proc/PID/task/TID/children line ("123 456 "): pids into
+ * out[0..cap), the number found into *total (may be NULL).  Returns the
+ * count stored, or -EINVAL for anything but positive numbers separated by
+ * blanks.
  */
-long proc_children(pid_t pid, pid_t *out, size_t cap);
+long proc_children_parse(const char *buf, pid_t *out, size_t cap, size_t *total);
+
+/*
+ * Direct children of pid: of its main thread only (main_only), or of every
+ * thread (/proc/PID/task/TID/children).  Returns the count stored (at most
+ * cap), -ESRCH when pid is gone, -ENOTSUP when the kernel has no children
+ * files (CONFIG_PROC_CHILDREN), or -errno.
+ */
+long proc_children(pid_t pid, int main_only, pid_t *out, size_t cap);
+
+/*
+ * Every process of /proc with its parent (the fallback without children
+ * files).  Returns the count (at most cap) or -errno.
+ */
+long proc_scan_ppids(pid_t *pids, pid_t *ppids, size_t cap);
+
+/* Device and inode of pid's executable (stat of /proc/PID/exe); 0 or -errno. */
+int proc_exe_id(pid_t pid, uint64_t *dev, uint64_t *ino);
 
 /* 1 if pid lives in our PID namespace, 0 if not, -errno if unknown. */
 int proc_same_pidns(pid_t pid);

@@ -8,18 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blocking.h"
-#include "launch.h"
 #include "msg.h"
 #include "proc.h"
+#include "subproc.h"
 
 /* Housekeeping (LAG/ERRORS records, exec checks) interval. */
 #define REPORT_NS 1000000000ull
 #define CHECK_NS 100000000ull
 /* How long a target that exec'd is given to become Python again. */
 #define EXEC_GRACE_NS 3000000000ull
+/* How often it is checked meanwhile. */
+#define EXEC_RETRY_NS 10000000ull
 
 struct sampler {
 	struct psf_writer *w;
@@ -31,10 +35,13 @@ struct sampler {
 	/* since the last LAG record */
 	uint64_t lag_ticks, lag_missed, lag_max, lag_sum;
 	struct sampler_stats st;
-	uint64_t last_report, last_check;
-	uint64_t exec_since;             /* a target exec'd at this time, 0 none */
+	uint64_t last_report, last_check, last_exec_try;
 	int werr, werr_errno;
 	uint64_t rng;
+	/* -s: the process tree */
+	struct subproc *sp;
+	pid_t root;
+	int root_reaped, root_how, root_status;
 };
 
 uint64_t sampler_now(void)
@@ -77,15 +84,18 @@ void sampler_free(struct sampler *s)
 	if (!s)
 		return;
 	blocking_free(s->blk);
+	subproc_free(s->sp);
 	for (i = 0; i < s->nt; i++)
 		target_release(&s->t[i]);
 	free(s->t);
 	free(s);
 }
 
-int sampler_add(struct sampler *s, pid_t pid, const struct pyrt *rt, int is_child)
+int sampler_add(struct sampler *s, pid_t pid, pid_t ppid, const struct pyrt *rt, int is_child)
 {
 	uint64_t now = sampler_now() - s->start;
+	struct proc_stat st;
+	struct target *t;
 	int r;
 
 	if (s->nt == s->capt) {
@@ -96,13 +106,59 @@ int sampler_add(struct sampler *s, pid_t pid, const struct pyrt *rt, int is_chil
 		s->t = nt;
 		s->capt = nc;
 	}
-	r = target_init(&s->t[s->nt], pid, rt, is_child, s->w, s->start, now, s->o.print);
+	if (!ppid && proc_stat_read(pid, 0, &st) == 0)
+		ppid = st.ppid;
+	/* An orphan we adopted (child subreaper) belonged to the root's tree. */
+	if (s->sp && ppid == getpid() && pid != s->root)
+		ppid = s->root;
+	t = &s->t[s->nt];
+	r = target_init(t, pid, ppid, rt, is_child, s->w, s->start, now, s->o.print);
 	if (r < 0) {
-		target_release(&s->t[s->nt]);
+		target_release(t);
 		return r;
 	}
+	t->locals_budget = s->o.locals_budget;
+	t->locals_verify = !s->o.blocking;
 	s->nt++;
 	return 0;
+}
+
+static int attach_cb(void *ctx, pid_t pid, pid_t ppid, const struct pyrt *rt)
+{
+	struct sampler *s = ctx;
+	int r = sampler_add(s, pid, ppid, rt, 0);
+
+	if (r == -ENOMEM)
+		return 1;
+	return r < 0 ? r : 0;
+}
+
+int sampler_follow(struct sampler *s, pid_t root, int root_python, int adopt)
+{
+	s->root = root;
+	s->sp = subproc_new(root, root_python, adopt ? getpid() : 0, s->w, s->start, attach_cb, s);
+	return s->sp ? 0 : -ENOMEM;
+}
+
+int sampler_settle(struct sampler *s, uint64_t wait_ns)
+{
+	return s->sp ? subproc_settle(s->sp, wait_ns) : 0;
+}
+
+int sampler_root_exit(const struct sampler *s, int *how, int *status)
+{
+	if (!s->root_reaped)
+		return 0;
+	*how = s->root_how;
+	*status = s->root_status;
+	return 1;
+}
+
+void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *python)
+{
+	*seen = *python = 0;
+	if (s->sp)
+		subproc_counts(s->sp, seen, python);
 }
 
 size_t sampler_ntargets(const struct sampler *s)
@@ -225,26 +281,69 @@ static int report(struct sampler *s, uint64_t now)
 	return write_lag(s, now);
 }
 
-/* Reap launched children; 1 if something changed. */
+/*
+ * Reap our children: the launched program and, as the child subreaper,
+ * orphans of its tree.  A ptrace stop of a thread paused by --blocking
+ * that comes up here goes back to the blocker.
+ */
 static void reap_children(struct sampler *s)
 {
-	size_t i;
+	for (;;) {
+		int st, how, status;
+		size_t i;
+		pid_t r;
 
-	for (i = 0; i < s->nt; i++) {
-		struct target *t = &s->t[i];
-		int how, status, r;
-		if (!t->is_child || t->reaped)
-			continue;
-		while ((r = launch_reap(t->pid, 1, &how, &status)) == 2) {
+		do {
+			r = waitpid(-1, &st, WNOHANG | __WALL);
+		} while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return;
+		if (WIFSTOPPED(st)) {
 			if (s->blk)
-				blocking_took_stop(s->blk, t->pid, status);
+				blocking_took_stop(s->blk, r, st);
+			continue;
 		}
-		if (r == 1) {
+		if (WIFEXITED(st)) {
+			how = PSF_END_EXITED;
+			status = WEXITSTATUS(st);
+		} else if (WIFSIGNALED(st)) {
+			how = PSF_END_SIGNALED;
+			status = WTERMSIG(st);
+		} else {
+			continue;
+		}
+		for (i = 0; i < s->nt; i++) {
+			struct target *t = &s->t[i];
+			if (t->pid != r || t->finished || t->reaped)
+				continue;
 			t->reaped = 1;
 			t->state = TARGET_EXITED;
 			t->end_how = (uint8_t)how;
 			t->end_status = status;
 		}
+		if (r == s->root) {
+			s->root_reaped = 1;
+			s->root_how = how;
+			s->root_status = status;
+		}
+		if (s->sp)
+			subproc_reaped(s->sp, r, how, status);
+	}
+}
+
+/* Tell the process tree which traced processes ended. */
+static void notice_ends(struct sampler *s)
+{
+	size_t i;
+
+	if (!s->sp)
+		return;
+	for (i = 0; i < s->nt; i++) {
+		struct target *t = &s->t[i];
+		if (t->told_end || t->state == TARGET_LIVE || t->state == TARGET_EXEC)
+			continue;
+		t->told_end = 1;
+		subproc_target_ended(s->sp, t->pid);
 	}
 }
 
@@ -253,6 +352,9 @@ static void follow_exec(struct sampler *s, uint64_t now)
 {
 	size_t i, n = s->nt;
 
+	if (now - s->last_exec_try < EXEC_RETRY_NS)
+		return;
+	s->last_exec_try = now;
 	for (i = 0; i < n; i++) {
 		struct target *t = &s->t[i];
 		struct pyrt rt;
@@ -261,13 +363,22 @@ static void follow_exec(struct sampler *s, uint64_t now)
 		int is_child, r;
 		if (t->state != TARGET_EXEC || t->finished || t->exec_gave_up)
 			continue;
-		if (!s->exec_since)
-			s->exec_since = now;
+		if (!t->exec_since)
+			t->exec_since = now;
 		if (pyrt_discover(t->pid, &rt, err, sizeof(err)) != PYRT_OK) {
-			if (now - s->exec_since < EXEC_GRACE_NS)
+			if (now - t->exec_since < EXEC_GRACE_NS && proc_exists(t->pid))
 				continue;
 			note(2, "pid %d exec'd a program that is not Python: %s", (int)t->pid, err);
 			t->exec_gave_up = 1;   /* stays ended by exec */
+			r = target_finish(t, t->exec_since, PSF_END_EXEC, 0);
+			if (r < 0) {
+				set_werr(s, r);
+				return;
+			}
+			t->finished = 1;
+			t->told_end = 1;
+			if (s->sp)
+				subproc_target_exec_other(s->sp, t->pid);
 			continue;
 		}
 		note(2, "pid %d exec'd Python %s", (int)t->pid, rt.version);
@@ -279,13 +390,13 @@ static void follow_exec(struct sampler *s, uint64_t now)
 			return;
 		}
 		t->finished = 1;
+		t->told_end = 1;
 		t->is_child = 0;   /* the new target reaps */
-		r = sampler_add(s, pid, &rt, is_child);
+		r = sampler_add(s, pid, 0, &rt, is_child);
 		if (r < 0) {
 			set_werr(s, r);
 			return;
 		}
-		s->exec_since = 0;
 	}
 }
 
@@ -309,6 +420,14 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 			*child_event = 0;
 			reap_children(s);
 		}
+		notice_ends(s);
+		if (s->sp) {
+			int r = subproc_poll(s->sp, sampler_now());
+			if (r < 0) {
+				set_werr(s, r);
+				continue;
+			}
+		}
 		for (i = 0; i < s->nt; i++) {
 			if (s->t[i].state == TARGET_LIVE)
 				live++;
@@ -316,8 +435,13 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 				 !s->t[i].exec_gave_up)
 				execs++;
 		}
-		if (!live && !execs) {
-				/* The last target decides (after an exec it is the new one). */
+		if (!live && !execs && s->sp) {
+			/* The whole tree ended (nothing left that is or may
+			 * become Python). */
+			if (!subproc_active(s->sp))
+				return PSF_STOP_EXITED;
+		} else if (!live && !execs) {
+			/* The last target decides (after an exec it is the new one). */
 			const struct target *last = &s->t[s->nt - 1];
 			if (last->state == TARGET_EXEC)
 				return PSF_STOP_EXEC;
@@ -378,6 +502,11 @@ int sampler_finish(struct sampler *s, uint64_t now)
 	r = report(s, now);
 	if (r < 0)
 		return r;
+	if (s->sp) {
+		r = subproc_finish(s->sp, now);
+		if (r < 0)
+			return r;
+	}
 	for (i = 0; i < s->nt; i++) {
 		struct target *t = &s->t[i];
 		uint8_t how;

@@ -27,6 +27,7 @@ struct sampler_opts {
 	int blocking;            /* --blocking */
 	int exponential;         /* --timer exponential */
 	FILE *print;             /* --print: decoded stacks, else NULL */
+	size_t locals_budget;    /* --locals: bytes per rendering, 0 = none */
 };
 
 struct sampler_stats {
@@ -45,10 +46,33 @@ int sampler_new(struct sampler **out, struct psf_writer *w, const struct sampler
 void sampler_free(struct sampler *s);
 
 /*
- * Trace one more process (writes its PROCESS record).  is_child: launched
- * by us, reaped with waitpid().  0 or a negative PSF_E_* / -errno.
+ * Trace one more process (writes its PROCESS record).  ppid: its parent as
+ * recorded (0: read from /proc).  is_child: launched by us, reaped with
+ * waitpid().  0 or a negative PSF_E_* / -errno.
  */
-int sampler_add(struct sampler *s, pid_t pid, const struct pyrt *rt, int is_child);
+int sampler_add(struct sampler *s, pid_t pid, pid_t ppid, const struct pyrt *rt, int is_child);
+
+/*
+ * Follow root's descendants too (-s, subproc.h).  root_python: root was
+ * added with sampler_add().  adopt: we are the child subreaper (orphans
+ * become our children).  0 or -ENOMEM.
+ */
+int sampler_follow(struct sampler *s, pid_t root, int root_python, int adopt);
+
+/*
+ * --dump -s: find the whole tree now, waiting up to wait_ns for
+ * interpreters that are starting.  0 or a negative PSF_E_*.
+ */
+int sampler_settle(struct sampler *s, uint64_t wait_ns);
+
+/*
+ * How root ended when we reaped it (launch mode): 1 and *how / *status,
+ * or 0 if it was not reaped here.
+ */
+int sampler_root_exit(const struct sampler *s, int *how, int *status);
+
+/* Processes seen in the tree and Python ones traced (-s), else 0. */
+void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *python);
 
 /*
  * One tick over all live targets (also usable alone for one-shot dumps).

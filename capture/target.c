@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "python/pyrepr.h"
 
 struct target_thread {
 	uint8_t used;
@@ -44,7 +45,7 @@ static uint32_t intern(struct target *t, const char *s)
 	return id;
 }
 
-int target_init(struct target *t, pid_t pid, const struct pyrt *rt, int is_child,
+int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, int is_child,
 		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print)
 {
 	struct psf_process pr;
@@ -68,7 +69,8 @@ int target_init(struct target *t, pid_t pid, const struct pyrt *rt, int is_child
 	t->probe_addr = rt->interp_head_ptr;
 	memset(&pr, 0, sizeof(pr));
 	pr.pid = pid;
-	if (proc_stat_read(pid, 0, &st) == 0)
+	pr.ppid = ppid;
+	if (!ppid && proc_stat_read(pid, 0, &st) == 0)
 		pr.ppid = st.ppid;
 	pr.start_ns = now_ns;
 	werr = 0;
@@ -133,6 +135,70 @@ static void print_sample(struct target *t, const struct py_sample *s, uint32_t f
 		int32_t first;
 		pyproc_frame_info(t->py, &s->frames[i], &n, &q, &f, &first);
 		fprintf(t->print, "    %s (%s:%d)\n", q, f, (int)s->frames[i].line);
+	}
+}
+
+struct locals_ctx {
+	struct target *t;
+	uint64_t t_ns;
+	uint32_t depth;
+};
+
+static int on_local(void *arg, const char *name, const char *repr, size_t len, uint32_t flags)
+{
+	struct locals_ctx *lc = arg;
+	struct target *t = lc->t;
+	struct psf_local l;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	l.t_ns = lc->t_ns;
+	l.depth = lc->depth;
+	l.flags = flags & (PSF_LF_ARG | PSF_LF_TRUNCATED | PSF_LF_ERROR);
+	l.name = intern(t, name);
+	l.repr = repr;
+	l.repr_len = (uint32_t)(len > PSF_MAX_STRING ? PSF_MAX_STRING : len);
+	l.thread = lc->t->cur_thread;
+	r = psf_writer_local(t->w, &l);
+	if (r < 0 && !werr)
+		werr = r;
+	if (t->print)
+		fprintf(t->print, "            %s%s: %.*s\n", (flags & PSF_LF_ARG) ? "(arg) " : "",
+			name, (int)l.repr_len, repr);
+	return r < 0;
+}
+
+/*
+ * --locals: each frame's arguments and local variables, read while the
+ * threads are still paused (the sample callback runs inside the pause).
+ */
+static void write_locals(struct target *t, const struct py_sample *s, uint32_t thread,
+			 uint64_t rel)
+{
+	const struct pyrt *rt = pyproc_runtime(t->py);
+	struct pyobj_ctx c = { t->pid, &rt->L, 0 };
+	struct locals_ctx lc = { t, rel, 0 };
+	uint32_t i;
+
+	t->cur_thread = thread;
+	for (i = 0; i < s->nframes && !werr; i++) {
+		uint64_t frame, code;
+		char err[256];
+		lc.depth = i;
+		if (pyproc_frame_where(t->py, i, &frame, &code) < 0)
+			continue;
+		if (t->print) {
+			const char *n, *q, *f;
+			int32_t first;
+			pyproc_frame_info(t->py, &s->frames[i], &n, &q, &f, &first);
+			fprintf(t->print, "        locals of %s (%s:%d):\n", q, f, (int)s->frames[i].line);
+		}
+		if (pyrepr_locals(&c, frame, code, t->locals_budget, t->locals_verify, on_local, &lc,
+				  err, sizeof(err)) < 0) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "? (%s)", err);
+			on_local(&lc, "<locals>", msg, strlen(msg), PSF_LF_ERROR);
+		}
 	}
 }
 
@@ -246,6 +312,8 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		t->partial++;
 	if (t->print)
 		print_sample(t, s, flags, tt->name);
+	if (t->locals_budget && n)
+		write_locals(t, s, tt->psf_id, rel);
 }
 
 static void on_thread_end(void *ctx, uint32_t i)

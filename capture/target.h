@@ -47,15 +47,21 @@ struct target {
 	struct target_thread *th;
 	uint32_t nth;
 	FILE *print;             /* --print: decoded stacks go here, else NULL */
+	size_t locals_budget;    /* --locals: bytes of one rendering; 0 = no locals */
+	int locals_verify;       /* the target runs on while locals are read */
+	uint64_t exec_since;     /* exec'd at (ns since start), while waiting for Python */
+	int told_end;            /* the subprocess tracker knows it ended */
+	uint32_t cur_thread;     /* THREAD id whose locals are being written */
 	struct psf_writer *w;
 	uint64_t start_mono_ns;
 };
 
 /*
- * Start tracing pid with a discovered runtime: writes the PROCESS record.
- * t is caller storage.  Returns 0, or a negative PSF_E_* / -ENOMEM.
+ * Start tracing pid with a discovered runtime: writes the PROCESS record
+ * with parent ppid (0: read it from /proc).  t is caller storage.  Returns
+ * 0, or a negative PSF_E_* / -ENOMEM.
  */
-int target_init(struct target *t, pid_t pid, const struct pyrt *rt, int is_child,
+int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, int is_child,
 		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print);
 
 /*

@@ -2147,6 +2147,15 @@ void pyproc_frame_info(const struct pyproc *p, const struct py_frame *f,
 	*firstlineno = e->firstlineno;
 }
 
+int pyproc_frame_where(const struct pyproc *p, uint32_t i, uint64_t *frame, uint64_t *code)
+{
+	if (i >= PYPROC_MAX_DEPTH || p->frames[i].code >= p->ncc)
+		return -1;
+	*frame = p->faddr[i];
+	*code = p->cc[p->frames[i].code].addr;
+	return 0;
+}
+
 void pyproc_take_errors(struct pyproc *p, uint64_t counts[PSF_ERRK_COUNT_])
 {
 	memcpy(counts, p->errs, sizeof(p->errs));

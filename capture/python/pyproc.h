@@ -90,6 +90,14 @@ void pyproc_frame_info(const struct pyproc *p, const struct py_frame *f,
 		       const char **name, const char **qualname, const char **file,
 		       int32_t *firstlineno);
 
+/*
+ * Where frame i (0 = the leaf) of the sample being reported lives: the
+ * frame's remote address (a PyFrameObject up to 3.10, a
+ * _PyInterpreterFrame from 3.11) and its code object's.  Only valid inside
+ * the sample callback.  0, or -1 when i is out of range.
+ */
+int pyproc_frame_where(const struct pyproc *p, uint32_t i, uint64_t *frame, uint64_t *code);
+
 /* Error counts since the last call, by enum psf_err_kind; resets them. */
 void pyproc_take_errors(struct pyproc *p, uint64_t counts[PSF_ERRK_COUNT_]);
 

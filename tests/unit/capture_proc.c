@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -104,9 +106,71 @@ static void test_live_self(void)
 	CHECK(proc_stat_read(0x3ffffffe, 0, &st) < 0);
 }
 
+static void test_children_parse(void)
+{
+	pid_t out[4];
+	size_t total = 99;
+
+	CHECK_EQ(proc_children_parse("", out, 4, &total), 0);
+	CHECK_EQ(total, 0);
+	CHECK_EQ(proc_children_parse("\n", out, 4, NULL), 0);
+	CHECK_EQ(proc_children_parse("123 ", out, 4, &total), 1);
+	CHECK_EQ(out[0], 123);
+	CHECK_EQ(proc_children_parse("7 8 9 10 11 ", out, 4, &total), 4);
+	CHECK_EQ(total, 5);
+	CHECK_EQ(out[3], 10);
+	CHECK_EQ(proc_children_parse("  4242 4243\n", out, 4, &total), 2);
+	CHECK_EQ(out[1], 4243);
+	CHECK_EQ(proc_children_parse("12 x", out, 4, NULL), -EINVAL);
+	CHECK_EQ(proc_children_parse("12x ", out, 4, NULL), -EINVAL);
+	CHECK_EQ(proc_children_parse("-5 ", out, 4, NULL), -EINVAL);
+	CHECK_EQ(proc_children_parse("0 ", out, 4, NULL), -EINVAL);
+}
+
+static void test_children_live(void)
+{
+	pid_t kids[64], c;
+	long n, i;
+	int found = 0, st;
+	uint64_t dev, ino, dev2, ino2;
+
+	c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(c > 0);
+	n = proc_children(getpid(), 0, kids, 64);
+	if (n == -ENOTSUP) {
+		printf("# no children files in /proc; checked the /proc scan only\n");
+		n = 0;
+	}
+	CHECK(n >= 0);
+	for (i = 0; i < n; i++)
+		found |= kids[i] == c;
+	CHECK(n == 0 || found);
+	{
+		pid_t pids[8192], ppids[8192];
+		long m = proc_scan_ppids(pids, ppids, 8192);
+		found = 0;
+		for (i = 0; i < m; i++)
+			found |= pids[i] == c && ppids[i] == getpid();
+		CHECK(found);
+	}
+	CHECK_EQ(proc_exe_id(getpid(), &dev, &ino), 0);
+	CHECK_EQ(proc_exe_id(c, &dev2, &ino2), 0);
+	CHECK(dev == dev2 && ino == ino2);
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+	CHECK_EQ(proc_children(c, 0, kids, 64), -ESRCH);
+	CHECK(proc_exe_id(c, &dev, &ino) < 0);
+}
+
 int main(void)
 {
 	RUN(test_maps_parse);
+	RUN(test_children_parse);
+	RUN(test_children_live);
 	RUN(test_stat_parse);
 	RUN(test_live_self);
 	return test_status();
