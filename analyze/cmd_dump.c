@@ -39,6 +39,7 @@ struct pick {
 struct local_var {
 	uint32_t depth;
 	int is_arg;
+	int64_t flags;           /* PSF_LF_* */
 	char *name, *repr;
 };
 
@@ -173,7 +174,7 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 
 static int load_locals(sqlite3 *db, int64_t thread, int64_t t, struct local_var **out, int *n)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT depth, name, repr, is_arg FROM locals"
+	sqlite3_stmt *st = db_prepare(db, "SELECT depth, name, repr, is_arg, flags FROM locals"
 					  " WHERE thread = ? AND t = ? ORDER BY id");
 	int rc;
 
@@ -192,6 +193,7 @@ static int load_locals(sqlite3 *db, int64_t thread, int64_t t, struct local_var 
 		v->name = xstrdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "?");
 		v->repr = xstrdup(sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
 		v->is_arg = sqlite3_column_int(st, 3);
+		v->flags = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_error(db, "cannot read");
@@ -378,6 +380,9 @@ static void json_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 			json_kv(fp, 12, "name", vars[k].name, 0);
 			fprintf(fp, "            \"addr\": 0,\n            \"arg\": %s,\n",
 				vars[k].is_arg ? "true" : "false");
+			fprintf(fp, "            \"truncated\": %s,\n            \"error\": %s,\n",
+				(vars[k].flags & PSF_LF_TRUNCATED) ? "true" : "false",
+				(vars[k].flags & PSF_LF_ERROR) ? "true" : "false");
 			json_kv(fp, 12, "repr", vars[k].repr, 1);
 			fprintf(fp, "          }");
 		}

@@ -24,8 +24,8 @@ static const char *const error_kind_names[] = {"other", "read", "torn", "bad obj
 static const char *const stop_names[] = {"unknown", "duration elapsed", "target exited",
 					 "interrupted", "runtime error", "write failed",
 					 "dump complete", "target exec'd a non-Python program"};
-static const char *const how_names[] = {"vanished", "exited", "killed by signal", "exec'd",
-					"still running"};
+static const char *const how_names[] = {"ended (status unknown)", "exited", "killed by signal",
+					"exec'd", "still running"};
 
 static int scan_threads(const struct model *m, struct thread_stats *ts)
 {
@@ -119,14 +119,25 @@ static void print_lag(FILE *fp, const struct model *m, const struct m_capture *c
 	sqlite3_finalize(st);
 }
 
-static void print_process(FILE *fp, const struct model *m, int pi, int depth)
+/*
+ * One line per process, children indented under their parent: pid,
+ * command line, Python version ("no Python" for a process recorded only as
+ * the parent of Python ones, e.g. a shell), samples, lifetime, how it
+ * ended.
+ */
+static void print_process(FILE *fp, const struct model *m, const uint64_t *psamples, int pi,
+			  int depth)
 {
 	const struct m_process *p = &m->processes[pi];
 	char a[32], b[32];
 	int i;
 
-	fprintf(fp, "    %*s%lld %s [Python %s] ", 2 * depth, "", (long long)p->pid,
-		p->cmdline ? p->cmdline : "?", p->python_version ? p->python_version : "?");
+	fprintf(fp, "    %*s%lld %s [", 2 * depth, "", (long long)p->pid, p->cmdline ? p->cmdline : "?");
+	if (p->python_version)
+		fprintf(fp, "Python %s", p->python_version);
+	else
+		fprintf(fp, "no Python");
+	fprintf(fp, "] %s samples, ", fmt_count(a, sizeof(a), psamples[pi]));
 	if (p->end_ns >= 0)
 		fprintf(fp, "%s-%s s", fmt_secs(a, sizeof(a), (uint64_t)p->start_ns),
 			fmt_secs(b, sizeof(b), (uint64_t)p->end_ns));
@@ -142,14 +153,14 @@ static void print_process(FILE *fp, const struct model *m, int pi, int depth)
 		return;
 	for (i = pi + 1; i < m->nprocesses; i++)
 		if (m->processes[i].parent == pi && m->processes[i].selected)
-			print_process(fp, m, i, depth + 1);
+			print_process(fp, m, psamples, i, depth + 1);
 }
 
 static void print_capture(FILE *fp, const struct model *m, int ci, const struct thread_stats *ts)
 {
 	const struct m_capture *c = &m->captures[ci];
 	char a[48], b[48], d[48], e[48];
-	uint64_t samples = 0, gil = 0, idle = 0, partial = 0;
+	uint64_t samples = 0, gil = 0, idle = 0, partial = 0, *psamples;
 	int64_t t_min = 0, t_max = 0;
 	double dur = (double)c->end_ns / 1e9;
 	int i;
@@ -231,13 +242,17 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 	print_errors(fp, m, c);
 	print_lag(fp, m, c);
 	fprintf(fp, "  Processes:\n");
+	psamples = xcalloc((unsigned long)m->nprocesses + 1, sizeof(*psamples));
+	for (i = 0; i < m->nthreads; i++)
+		psamples[m->threads[i].process] += ts[i].samples;
 	for (i = 0; i < m->nprocesses; i++) {
 		const struct m_process *p = &m->processes[i];
 
 		if (p->capture == ci && p->selected &&
 		    (p->parent < 0 || !m->processes[p->parent].selected))
-			print_process(fp, m, i, 0);
+			print_process(fp, m, psamples, i, 0);
 	}
+	free(psamples);
 	fprintf(fp, "  Threads:\n");
 	for (i = 0; i < m->nthreads; i++) {
 		const struct m_thread *t = &m->threads[i];

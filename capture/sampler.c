@@ -222,6 +222,8 @@ int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns)
 			return r;
 		}
 	}
+	s->lag_ticks++;
+	s->st.ticks++;
 	r = psf_writer_maybe_flush(s->w, now_ns);
 	if (r < 0) {
 		set_werr(s, r);
@@ -331,19 +333,37 @@ static void reap_children(struct sampler *s)
 	}
 }
 
-/* Tell the process tree which traced processes ended. */
+/*
+ * Traced processes that ended: their PROCESS_END now (when the end was
+ * noticed), and the process tree is told.  A launched program is ended
+ * once reaped, with its exit status (main.c reaps it at the end).
+ */
 static void notice_ends(struct sampler *s)
 {
+	uint64_t now = sampler_now() - s->start;
 	size_t i;
+	int reaped = 0;
 
-	if (!s->sp)
-		return;
 	for (i = 0; i < s->nt; i++) {
 		struct target *t = &s->t[i];
-		if (t->told_end || t->state == TARGET_LIVE || t->state == TARGET_EXEC)
+		int r;
+		if (t->finished || t->state == TARGET_LIVE || t->state == TARGET_EXEC)
 			continue;
+		/* Our child (launched, or an adopted orphan): its exit status
+		 * may be waiting; collect it first. */
+		if (!reaped++)
+			reap_children(s);
+		if (t->is_child && !t->reaped)
+			continue;
+		r = target_finish(t, now, t->end_how, t->end_status);
+		if (r < 0) {
+			set_werr(s, r);
+			return;
+		}
+		t->finished = 1;
+		if (s->sp && !t->told_end)
+			subproc_target_ended(s->sp, t->pid);
 		t->told_end = 1;
-		subproc_target_ended(s->sp, t->pid);
 	}
 }
 
@@ -365,6 +385,21 @@ static void follow_exec(struct sampler *s, uint64_t now)
 			continue;
 		if (!t->exec_since)
 			t->exec_since = now;
+		if (s->sp) {
+			/* -s: the process tree rediscovers it (a Python one is
+			 * traced anew; anything else is watched for more execs
+			 * and children). */
+			r = target_finish(t, now, PSF_END_EXEC, 0);
+			if (r < 0) {
+				set_werr(s, r);
+				return;
+			}
+			t->finished = 1;
+			t->told_end = 1;
+			t->exec_gave_up = 1;
+			subproc_target_exec_other(s->sp, t->pid);
+			continue;
+		}
 		if (pyrt_discover(t->pid, &rt, err, sizeof(err)) != PYRT_OK) {
 			if (now - t->exec_since < EXEC_GRACE_NS && proc_exists(t->pid))
 				continue;
@@ -377,8 +412,6 @@ static void follow_exec(struct sampler *s, uint64_t now)
 			}
 			t->finished = 1;
 			t->told_end = 1;
-			if (s->sp)
-				subproc_target_exec_other(s->sp, t->pid);
 			continue;
 		}
 		note(2, "pid %d exec'd Python %s", (int)t->pid, rt.version);
@@ -468,8 +501,6 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 			follow_exec(s, now);
 		if (sampler_tick(s, sched, now) < 0)
 			continue;   /* loop top returns the write error */
-		s->lag_ticks++;
-		s->st.ticks++;
 		s->lag_sum += now - sched;
 		s->st.sum_late_ns += now - sched;
 		if (now - sched > s->lag_max)

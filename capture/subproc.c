@@ -411,8 +411,11 @@ void subproc_target_exec_other(struct subproc *sp, pid_t pid)
 
 	if (!nd)
 		return;
-	nd->state = SP_OTHER;
+	/* Discovered again: Python (traced anew) or not (watched). */
+	nd->state = SP_NEW;
 	nd->exe_seen_ns = now;
+	nd->next_try_ns = now;
+	nd->delay_ns = 0;
 	proc_exe_id(pid, &nd->exe_dev, &nd->exe_ino);
 	sp->busy_until_ns = now + BUSY_NS;
 }

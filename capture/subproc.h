@@ -64,8 +64,8 @@ int subproc_settle(struct subproc *sp, uint64_t wait_ns);
 
 /*
  * What happened to a traced process: it ended (exited, killed, or
- * unreadable), or it exec'd a program that is not Python (it is watched
- * again: it may start Python later).
+ * unreadable), or it exec'd (it is discovered again: a new Python process,
+ * or a program that is watched for children and further execs).
  */
 void subproc_target_ended(struct subproc *sp, pid_t pid);
 void subproc_target_exec_other(struct subproc *sp, pid_t pid);

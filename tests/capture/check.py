@@ -12,6 +12,8 @@ exits 0; a crash of this script is a failure of the suite.
 Runs on python3 >= 3.6.
 """
 import collections
+import json
+import os
 import re
 import subprocess
 import sys
@@ -26,11 +28,16 @@ class Sample(object):
 
 
 class Thread(object):
-    __slots__ = ("id", "process", "tid", "py_id", "name", "names", "main", "samples")
+    __slots__ = ("id", "process", "tid", "py_id", "name", "names", "main", "samples", "first",
+                 "last")
+
+
+Local = collections.namedtuple("Local", "thread t depth flags name repr")
 
 
 class Capture(object):
     def __init__(self, dumpfile, path):
+        self.path = path
         p = subprocess.Popen([dumpfile, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = p.communicate()
         self.rc = p.returncode
@@ -43,6 +50,7 @@ class Capture(object):
         self.processes = {}
         self.process_ends = {}
         self.threads = {}
+        self.locals = []
         self.samples = []
         self.errors = collections.Counter()
         self.trailer = None
@@ -114,11 +122,15 @@ class Capture(object):
         elif kind == "process":
             pid, _, rest2 = rest.partition(" ")
             kv = self._kv(rest2)
-            self.processes[int(pid)] = {"pid": int(kv["pid"]),
+            self.processes[int(pid)] = {"id": int(pid), "pid": int(kv["pid"]),
+                                        "ppid": int(kv["ppid"]),
+                                        "start": int(kv["start"]),
+                                        "cmdline": self.strings[int(kv["cmdline"])],
                                         "version": self.strings[int(kv["python_version"])]}
         elif kind == "process_end":
             kv = self._kv(rest)
             self.process_ends[int(kv["process"])] = (kv["how"], int(kv["status"]))
+            self.processes[int(kv["process"])]["end"] = int(kv["t"])
         elif kind == "thread":
             tid, _, rest2 = rest.partition(" ")
             kv = self._kv(rest2)
@@ -131,7 +143,18 @@ class Capture(object):
             t.names = [t.name]
             t.main = "main" in kv["flags"].split(",")
             t.samples = []
+            t.first = int(kv["first"])
+            t.last = None
             self.threads[t.id] = t
+        elif kind == "thread_end":
+            kv = self._kv(rest)
+            self.threads[int(kv["thread"])].last = int(kv["last"])
+        elif kind == "local":
+            kv = self._kv(rest)
+            rp = rest[rest.index(" repr=") + 6:]
+            self.locals.append(Local(self.threads[int(kv["thread"])], int(kv["t"]), int(kv["depth"]),
+                                     set(f for f in kv["flags"].split(",") if f != "-"),
+                                     self.strings[int(kv["name"])], self._unquote(rp)))
         elif kind == "thread_name":
             kv = self._kv(rest)
             t = self.threads[int(kv["thread"])]
@@ -156,6 +179,9 @@ class Capture(object):
             self.trailer = self._kv(rest)
         elif kind == "end":
             self.complete = rest.startswith("complete")
+
+    def trailer_end(self):
+        return int((self.trailer or {}).get("end", 0))
 
     def version(self):
         v = self.meta.get("python_version", "0.0.0")
@@ -552,11 +578,293 @@ def check_samples(r, cap, src, args):
     basic(r, cap)
 
 
+# ------------------------------------------------------------------ threads defined once
+
+def check_unique_threads(r, cap, what="each OS thread defined once"):
+    """No OS thread is defined twice while its first definition lives: a
+    thread id comes back only after the thread it named ended."""
+    by = collections.defaultdict(list)
+    for t in cap.threads.values():
+        if t.tid > 0:
+            by[(t.process, t.tid)].append(t)
+    bad = []
+    for (proc, tid), ts in by.items():
+        ts.sort(key=lambda t: t.first)
+        for a, b in zip(ts, ts[1:]):
+            # The earlier definition must have ended (THREAD_END) before
+            # the later one began.
+            if a.last is None or b.first < a.last or \
+                    (a.py_id == b.py_id and a.samples and b.samples and
+                     b.samples[0].t <= a.samples[-1].t):
+                bad.append((pid_of(cap, proc), tid, a.names, b.names, a.first, b.first))
+    r.check(what, not bad, "%d threads defined twice: %s" % (len(bad), bad[:3]))
+
+
+def pid_of(cap, process_id):
+    return cap.processes[process_id]["pid"]
+
+
+# ------------------------------------------------------------------ subprocesses
+
+def read_roles(path):
+    roles = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                roles[parts[0]] = int(parts[1])
+    return roles
+
+
+def run_analyze(args):
+    exe = os.environ.get("ANALYZE")
+    p = subprocess.Popen([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate()
+    return p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def check_family(r, cap, src, args):
+    """family.py captured with -s: every process of the tree, its parent,
+    its own samples; the analyzer's process frames, --pid and info tree."""
+    roles = read_roles(args[0])
+    ver = cap.version()
+    basic(r, cap)
+    r.check("header says subprocesses", "subprocesses" in cap.flags.split(","),
+            "flags %r" % cap.flags)
+    root = int(cap.meta.get("pid", "0"))
+    procs = list(cap.processes.values())
+    by_pid = collections.defaultdict(list)
+    for p in procs:
+        by_pid[p["pid"]].append(p)
+    samples_of = collections.defaultdict(list)
+    for s in cap.samples:
+        samples_of[s.thread.process].append(s)
+
+    def in_fn(p, fn):
+        return [s for s in samples_of[p["id"]] if any(f.name == fn for f in s.stack)]
+
+    def python_rec(pid, fn):
+        """The Python record of pid that has samples in fn."""
+        for p in by_pid.get(pid, []):
+            if p["version"] and in_fn(p, fn):
+                return p
+        return None
+
+    rootp = python_rec(root, "root_wait")
+    r.check("root process sampled in root_wait", rootp is not None,
+            "records of %d: %s" % (root, by_pid.get(root)))
+    kinds = [("fork", "work_fork")]
+    if ver >= (3, 0):
+        kinds.append(("spawn", "work_spawn"))
+    for kind, fn in kinds:
+        kids = [python_rec(roles.get("%s%d" % (kind, i), -1), fn) for i in (1, 2)]
+        ok = all(kids) and all(k["ppid"] == root for k in kids)
+        r.check("multiprocessing %s: parent and two children are three processes" % kind,
+                rootp is not None and ok,
+                "children %s (roles %s)" % ([(k and (k["pid"], k["ppid"])) for k in kids], roles))
+    bash = roles.get("bash", -1)
+    gpid = roles.get("grandchild-python", -1)
+    g = python_rec(gpid, "work_grandchild")
+    brec = [p for p in by_pid.get(bash, []) if not p["version"]]
+    r.check("Python started by bash 0.5 s later is found, behind its non-Python parent",
+            g is not None and g["ppid"] == bash and brec and brec[-1]["ppid"] == root,
+            "grandchild %s, bash records %s" % (g, by_pid.get(bash)))
+    e = python_rec(roles.get("execd", -1), "work_execd")
+    r.check("a process that exec()s into Python is followed",
+            e is not None and roles.get("execd-python") == roles.get("execd") and
+            e["ppid"] == root, "execd %s (roles %s)" % (by_pid.get(roles.get("execd", -1)), roles))
+    sh = python_rec(roles.get("short-python", -1), "work_short")
+    r.check("a short-lived child is sampled and its end recorded",
+            sh is not None and "end" in sh and sh["end"] < cap.trailer_end(),
+            "short %s" % sh)
+    z = [p for p in by_pid.get(roles.get("zombie", -1), []) if samples_of[p["id"]]]
+    r.check("a zombie child breaks nothing (capture complete, no samples from it)",
+            cap.complete and not z and cap.trailer and cap.trailer.get("reason") == "exited",
+            "zombie records %s, trailer %s" % (z, cap.trailer))
+    strays = [(s.thread.process, s.thread.tid) for s in cap.samples
+              if s.thread.process not in cap.processes]
+    r.check("every sample belongs to a process", not strays, str(strays[:3]))
+    check_unique_threads(r, cap, "each OS thread defined once (thread churn, every process)")
+    churn = [t for t in cap.threads.values() if rootp and t.process == rootp["id"] and
+             any(n and n.startswith("churn-") for n in t.names)]
+    named = [t for t in churn if t.names[0] and t.names[0].startswith("churn-")]
+    r.check("new threads defined with their threading name (%d threads)" % len(churn),
+            len(churn) >= 5 and len(named) >= 0.9 * len(churn),
+            "%d of %d named at definition; first names %s" % (
+                len(named), len(churn), sorted(set(t.names[0] for t in churn))[:5]))
+
+    # The analyzer: process root frames, --pid, info tree.
+    if not os.environ.get("ANALYZE") or rootp is None or g is None:
+        return
+    rc, out, err = run_analyze(["collapsed", cap.path])
+    lines = out.splitlines()
+    chains = [re.findall(r'process (\d+):"', ln.split(";(")[0]) for ln in lines]
+    r.check("analyzer: every stack under 'process PID:\"CMD\"' frames, root outermost",
+            rc == 0 and lines and all(c and c[0] == str(root) for c in chains),
+            "rc %d %s; chains %s" % (rc, err.strip()[:200], chains[:3]))
+    gl = [c for ln, c in zip(lines, chains) if "work_grandchild" in ln]
+    r.check("analyzer: grandchild under root > bash > grandchild",
+            gl and all(c[:3] == [str(root), str(bash), str(gpid)] for c in gl),
+            "chains %s" % gl[:2])
+    rc, out, err = run_analyze(["collapsed", "--pid", str(gpid), cap.path])
+    lines = out.splitlines()
+    lastp = set(re.findall(r'process (\d+):"', ln)[-1] for ln in lines if "process " in ln)
+    r.check("analyzer: --pid keeps only that process",
+            rc == 0 and lines and lastp == {str(gpid)} and
+            any("work_grandchild" in ln for ln in lines),
+            "rc %d, last process frames %s" % (rc, sorted(lastp)))
+    rc, out, err = run_analyze(["info", cap.path])
+    tree = {}
+    for ln in out.splitlines():
+        mo = re.match(r"^( +)(\d+) .*\[(Python [0-9.]+|no Python)\] .*?(\d+) samples", ln)
+        if mo:
+            tree[int(mo.group(2))] = (len(mo.group(1)), mo.group(3), int(mo.group(4)))
+    ok = (root in tree and gpid in tree and bash in tree and
+          tree[bash][0] == tree[root][0] + 2 and tree[gpid][0] == tree[bash][0] + 2 and
+          tree[bash][1] == "no Python" and tree[gpid][2] > 0)
+    r.check("analyzer: info prints the process tree (indented, versions, samples)", rc == 0 and ok,
+            "tree %s\n%s" % (tree, out[out.find("Processes:"):][:800]))
+
+
+# ------------------------------------------------------------------ dumps
+
+def expected_locals(ver):
+    py2 = ver < (3, 0)
+    return [
+        ("a", "1", True), ("b", '"two"', True), ("rest", "(3, 4)", True),
+        ("opts", '{"key": "v"}', True),
+        ("none", "None", False), ("yes", "True", False), ("no", "False", False),
+        ("small", "42", False), ("neg", "-7", False), ("mid", "1099511627776", False),
+        ("big", "+bigint", False), ("bigneg", "-bigint", False), ("pi", "3.25", False),
+        ("tiny", "1e-05", False), ("text", '"say \\"hi\\"\\n\\tok"', False),
+        ("uni", (u'u"' if py2 else u'"') + u"caf\u00e9 \u51fd\u6570\"", False),
+        ("long_text", '"' + "x" * 123 + '..."', False),
+        ("raw", '"\\x00\\x01ab"' if py2 else 'b"\\x00\\x01ab"', False),
+        ("items", '[1, "two", 3.5, None]', False), ("pair", "(1, 2)", False),
+        ("single", "(1,)", False), ("empty", "[]", False), ("mapping", '{"k": [1, 2]}', False),
+        ("nested", "[[1, [2, [3]]]]", False), ("selfref", "[[...]]", False),
+        ("obj", re.compile(r"<Thing at 0x[0-9a-f]+>$"), False),
+        ("many", re.compile(r"\[0, 1, 2, 3, .*, \.\.\.\]$"), False),
+        ("inner", re.compile(r"<function at 0x[0-9a-f]+>$"), False),
+        ("captured", '"cell"', False),
+    ]
+
+
+def repr_ok(want, got):
+    return want.match(got) is not None if hasattr(want, "match") else want == got
+
+
+def check_dump(r, cap, src, args):
+    """A --dump --locals of dumpme.py: one paused snapshot, statuses,
+    frames, lines, and the rendering of every type."""
+    m = markers(src)
+    ver = cap.version()
+    mode = args[0] if args else "locals"
+    basic(r, cap)
+    flags = set(cap.flags.split(","))
+    want_flags = {"dump", "locals"} | ({"blocking"} if mode == "locals" else set())
+    r.check("header flags %s" % ",".join(sorted(want_flags)), want_flags <= flags and
+            (mode == "locals" or "blocking" not in flags), "flags %r" % cap.flags)
+    tr = cap.trailer or {}
+    r.check("trailer reason dump, one tick", tr.get("reason") == "dump" and tr.get("ticks") == "1",
+            "trailer %s" % tr)
+    per = collections.Counter(s.thread.id for s in cap.samples)
+    r.check("one sample per thread", per and max(per.values()) == 1, str(per))
+    if mode != "locals":
+        # --nonblocking while a thread rewrites its locals: whatever was
+        # read is well-formed; unreadable values say so.
+        mut = [l for l in cap.locals if l.thread.name == "mutator"]
+        bad = [l for l in mut if "error" in l.flags and not
+               (l.repr.startswith("? (") or l.repr.endswith("during the read)"))]
+        r.check("changing values are rendered or flagged (%d locals)" % len(mut),
+                not bad, str(bad[:3]))
+        return
+    main = [t for t in cap.threads.values() if t.main]
+    ms = main[0].samples[0] if main and main[0].samples else None
+    r.check("main thread: idle, holder > <module> at the right lines",
+            ms is not None and "idle" in ms.flags and len(ms.stack) >= 2 and
+            ms.stack[-1].name == "holder" and ms.stack[-1].line == m["holder_sleep"] and
+            ms.stack[-2].name == "<module>" and ms.stack[-2].line == m["call_holder"],
+            ms and (fmt(ms.stack), ms.flags))
+    sl = cap.thread_named("sleepy")
+    ss = sl.samples[0] if sl and sl.samples else None
+    r.check("sleeping thread: idle in nap", ss is not None and "idle" in ss.flags and
+            ss.stack[-1].name == "nap" and ss.stack[-1].line == m["nap_sleep"],
+            ss and (fmt(ss.stack), ss.flags))
+    bz = cap.thread_named("busy")
+    bs = bz.samples[0] if bz and bz.samples else None
+    r.check("busy thread: active in spin", bs is not None and "idle" not in bs.flags and
+            bs.stack[-1].name == "spin" and
+            m["def_spin"] < bs.stack[-1].line <= m["spin_body"],
+            bs and (fmt(bs.stack), bs.flags))
+    r.check("no partial samples when paused", not [s for s in cap.samples if "partial" in s.flags])
+    if not main:
+        return
+    got = [l for l in cap.locals if l.thread is main[0] and l.depth == 0]
+    names = [l.name for l in got]
+    for name, want, arg in expected_locals(ver):
+        l = [x for x in got if x.name == name]
+        ok = len(l) == 1 and repr_ok(want, l[0].repr) and (("arg" in l[0].flags) == arg)
+        r.check("local %s = %s%s" % (name, getattr(want, "pattern", want), " (argument)" if arg else ""),
+                ok, "got %s" % ([(x.repr, sorted(x.flags)) for x in l] or "nothing"))
+    trunc = [l.name for l in got if "truncated" in l.flags]
+    r.check("truncated values flagged", sorted(trunc) == ["long_text", "many"], str(trunc))
+    r.check("arguments first", names[:4] == ["a", "b", "rest", "opts"], str(names))
+    r.check("every repr within the budget and valid text",
+            all(len(l.repr.encode("utf-8")) <= 128 for l in cap.locals), "")
+    mod = [l for l in cap.locals if l.thread is main[0] and l.depth == 1]
+    r.check("module frame has no fast locals", not mod, str(mod[:3]))
+    sp = [l for l in cap.locals if sl and l.thread is sl and l.depth == 0]
+    r.check("sleepy: argument seconds = 0.5",
+            [(l.name, l.repr, "arg" in l.flags) for l in sp] == [("seconds", "0.5", True)],
+            str(sp))
+
+    if not os.environ.get("ANALYZE"):
+        return
+    rc, out, err = run_analyze(["dump", cap.path])
+    pid = int(cap.meta["pid"])
+    short = os.path.basename(src)
+    block = ["Thread %d (idle): \"MainThread\"" % pid,
+             "    holder (%s:%d)" % (short, m["holder_sleep"]),
+             "        Arguments:",
+             "            a: 1",
+             "            b: \"two\"",
+             "            rest: (3, 4)",
+             "            opts: {\"key\": \"v\"}",
+             "        Locals:",
+             "            none: None"]
+    r.check("analyzer dump: py-spy layout with Arguments/Locals",
+            rc == 0 and "\n".join(block) in out and
+            out.startswith("Process %d: " % pid) and
+            "    <module> (%s:%d)" % (short, m["call_holder"]) in out and
+            re.search(r'Thread \d+ \(active(\+gil)?\): "busy"', out) and
+            re.search(r'Thread \d+ \(idle\): "sleepy"', out),
+            "rc %d %s\n%s" % (rc, err.strip()[:200], out[:1500]))
+    rc, out, err = run_analyze(["dump", "--json", cap.path])
+    try:
+        js = json.loads(out)
+    except ValueError as e:
+        js = None
+        err = "%s: %s" % (e, out[:300])
+    ok = False
+    if js:
+        mt = [t for t in js if t.get("thread_name") == "MainThread"]
+        if mt:
+            loc = mt[0]["frames"][0]["locals"] or []
+            d = dict((x["name"], x) for x in loc)
+            ok = (d.get("a", {}).get("arg") is True and d.get("a", {}).get("repr") == "1" and
+                  d.get("selfref", {}).get("repr") == "[[...]]" and
+                  d.get("none", {}).get("arg") is False and
+                  mt[0]["frames"][1]["locals"] is None)
+    r.check("analyzer dump --json: locals with names, arg flags and reprs", rc == 0 and ok,
+            "rc %d %s" % (rc, err.strip()[:300]))
+
+
 CHECKS = {
     "threads": check_threads, "deep": check_deep, "churn": check_churn, "torn": check_torn,
     "unicode3": check_unicode3, "unicode27": check_unicode27, "exit": check_exit,
     "exec": check_exec, "signal": check_signal, "blocking": check_blocking,
-    "meta": check_meta, "samples": check_samples,
+    "meta": check_meta, "samples": check_samples, "family": check_family, "dump": check_dump,
 }
 
 

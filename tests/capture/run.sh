@@ -7,8 +7,14 @@
 # comprehensions, 1,200- and 5,000-frame recursion, non-ASCII names, thread
 # names, OS thread ids, GIL and idle flags, stale caches, torn stacks,
 # launch mode, target exit, exec, SIGINT, --blocking and the stripped-binary
-# fallbacks.  Then once: SIGKILL during --blocking never leaves the target
-# stopped, SIGTERM, disk full, permission denied.
+# fallbacks; process trees (-s: multiprocessing fork and spawn children, a
+# shell that starts Python later, exec into Python, a short-lived child, a
+# zombie, each thread defined once, with the analyzer's process views); and
+# one-shot dumps (--dump --locals: statuses, frames, lines, the rendering
+# of every type, the analyzer's dump text and JSON, the pipe to
+# 'pyspy-analyze dump -', --nonblocking while values change).  Then once:
+# SIGKILL during --blocking never leaves the target stopped, SIGTERM, disk
+# full, permission denied, -s attached to a running tree, bad --dump input.
 #
 # A missing interpreter is reported as skipped with the reason; no ptrace
 # rights -> every live test is skipped with the reason.
@@ -32,7 +38,7 @@ ONLY=" $* "
 check() {
 	local what=$1 label=$2 file=$3 src=$4
 	shift 4
-	"$PYCHECK" "$HERE/check.py" "$DUMPFILE" "$what" "$label" "$file" "$src" "$@" ||
+	ANALYZE=$ANALYZE "$PYCHECK" "$HERE/check.py" "$DUMPFILE" "$what" "$label" "$file" "$src" "$@" ||
 		t_fail "$label: check.py $what ran" "exit $?"
 }
 
@@ -214,6 +220,45 @@ test_interpreter() {
 			check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
 		stop_target
 	fi
+
+	# Process trees: one launched family.py covers every -s case.
+	f=$T_TMP/$label-family.pyspy
+	roles=$T_TMP/$label-family.roles
+	capture "$label: -s capture of a process tree" "$f" -q -s -r 100 -- \
+		"$py" "$TARGETS/family.py" "$roles" &&
+		check family "$label (-s)" "$f" "$TARGETS/family.py" "$roles"
+
+	# One-shot dumps of a sleeping program with locals of every type.
+	if start_target dumpme "$py" "$TARGETS/dumpme.py"; then
+		f=$T_TMP/$label-dump.pyspy
+		capture "$label: --dump --locals" "$f" -q --dump --locals -p "$TPID" &&
+			check dump "$label (--dump)" "$f" "$TARGETS/dumpme.py" locals
+		u=$(thread_states "$TPID")
+		case $u in
+		*t*|*T*) t_fail "$label: --dump leaves no thread stopped" "states $u" ;;
+		*) t_ok "$label: --dump leaves no thread stopped" ;;
+		esac
+		# The pipe from a remote host: capture to stdout, analyzer from stdin.
+		out=$("$CAPTURE" -q --dump -o - -p "$TPID" | "$ANALYZE" dump - 2>&1)
+		if grep -q "^Process $TPID: " <<<"$out" &&
+			grep -q "^Thread $TPID (idle): \"MainThread\"" <<<"$out"; then
+			t_ok "$label: pyspy-capture --dump -o - | pyspy-analyze dump -"
+		else
+			t_fail "$label: pyspy-capture --dump -o - | pyspy-analyze dump -" "$(head -c 300 <<<"$out")"
+		fi
+		# Values changing under a --nonblocking read: rendered or flagged.
+		kill -USR1 "$TPID"
+		sleep 0.2
+		for i in 1 2; do
+			f=$T_TMP/$label-dumpnb$i.pyspy
+			capture "$label: --dump --locals --nonblocking ($i)" "$f" -q --dump --locals \
+				--nonblocking -p "$TPID" &&
+				check dump "$label (--nonblocking $i)" "$f" "$TARGETS/dumpme.py" nonblocking
+		done
+		stop_target
+	else
+		t_fail "$label: dump target starts"
+	fi
 }
 
 # ---------------------------------------------------------------- once
@@ -306,6 +351,7 @@ test_once() {
 
 missing=
 [ -x "$CAPTURE" ] || missing="$missing $CAPTURE"
+[ -x "$ANALYZE" ] || missing="$missing $ANALYZE"
 [ -x "$DUMPFILE" ] || missing="$missing $DUMPFILE"
 [ -n "$PYCHECK" ] || missing="$missing python3 (for check.py)"
 if [ -n "$missing" ]; then
