@@ -711,9 +711,18 @@ int main(int argc, char **argv)
 	so.exponential = o.exponential;
 	so.print = o.print ? stderr : NULL;
 	so.locals_budget = (size_t)o.locals * PYREPR_BUDGET;
-	if (sampler_new(&smp, w, &so, start_mono) < 0 ||
-	    (pypid == pid && sampler_add(smp, pid, 0, &rt, o.argv != NULL) < 0) ||
-	    (o.subprocesses && sampler_follow(smp, pid, pypid == pid, o.argv != NULL) < 0))
+	if (sampler_new(&smp, w, &so, start_mono) < 0)
+		die("cannot start sampling: %s", strerror(ENOMEM));
+	if (pypid == pid && (r = sampler_add(smp, pid, 0, &rt, o.argv != NULL)) < 0) {
+		psf_writer_free(w);
+		discard_output(&out);
+		if (o.argv)
+			end_child(pid, &child_how, &child_status, SIGTERM);
+		if (r == -ESRCH)
+			die("process %d exited or exec'd while being attached", (int)pid);
+		die("cannot start sampling: %s", r == -ENOMEM ? strerror(ENOMEM) : psf_strerror(r));
+	}
+	if (o.subprocesses && sampler_follow(smp, pid, pypid == pid, o.argv != NULL) < 0)
 		die("cannot start sampling: %s", strerror(ENOMEM));
 
 	if (o.dump) {

@@ -128,6 +128,8 @@ static int attach_cb(void *ctx, pid_t pid, pid_t ppid, const struct pyrt *rt)
 	struct sampler *s = ctx;
 	int r = sampler_add(s, pid, ppid, rt, 0);
 
+	if (r == -ESRCH)
+		return 2;   /* it exec'd (or exited) since: discover it again */
 	if (r == -ENOMEM)
 		return 1;
 	return r < 0 ? r : 0;

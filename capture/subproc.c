@@ -34,6 +34,7 @@ struct node {
 	uint32_t process_id;         /* PROCESS record of a non-Python process */
 	int reaped, how, status;
 	int warned;
+	int counted;                 /* counted among the Python processes */
 };
 
 struct subproc {
@@ -121,8 +122,10 @@ struct subproc *subproc_new(pid_t root, int root_python, pid_t adopter, struct p
 		if (proc_stat_read(root, 0, &st) == 0)
 			nd->ppid = st.ppid;
 		nd->state = root_python ? SP_PYTHON : SP_OTHER;
-		if (root_python)
+		if (root_python) {
 			sp->python++;
+			nd->counted = 1;
+		}
 	}
 	return sp;
 }
@@ -224,12 +227,22 @@ static void discover(struct subproc *sp, struct node *nd, uint64_t now)
 			set_werr(sp, r);
 			return;
 		}
+		if (r == 2) {
+			/* It changed since: exec'd (watched for its new
+			 * executable) or exited (dropped by the next scan). */
+			nd->state = SP_NEW;
+			nd->exe_seen_ns = now;
+			nd->next_try_ns = now + 1000000;
+			proc_exe_id(nd->pid, &nd->exe_dev, &nd->exe_ino);
+			return;
+		}
 		if (r > 0) {
 			nd->state = SP_OTHER;   /* could not be traced (out of memory) */
 			return;
 		}
 		nd->state = SP_PYTHON;
-		sp->python++;
+		if (!nd->counted++)
+			sp->python++;
 		note(2, "pid %d (child of %d): Python %s", (int)nd->pid, (int)nd->ppid, rt.version);
 		return;
 	}

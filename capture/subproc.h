@@ -31,8 +31,9 @@ struct subproc;
 
 /*
  * Hand a Python process to the sampler: ppid as it should be recorded.
- * Returns 0, 1 when it could not be traced (it is then skipped), or a
- * negative PSF_E_* when writing failed (the capture stops).
+ * Returns 0, 1 when it could not be traced (it is then skipped), 2 when
+ * it changed since it was discovered (an exec: it is discovered again), or
+ * a negative PSF_E_* when writing failed (the capture stops).
  */
 typedef int (*subproc_attach_fn)(void *ctx, pid_t pid, pid_t ppid, const struct pyrt *rt);
 

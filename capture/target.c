@@ -67,6 +67,14 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	t->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	t->probe_addr = rt->interp_head_ptr;
+	/* The image discovered must be the one this descriptor reads: a
+	 * process caught between fork() and exec() may have exec'd since. */
+	{
+		uint64_t head;
+		if (t->memfd >= 0 && (pread(t->memfd, &head, 8, (off_t)t->probe_addr) != 8 || !head))
+			return -ESRCH;
+	}
+	proc_exe_id(pid, &t->exe_dev, &t->exe_ino);
 	memset(&pr, 0, sizeof(pr));
 	pr.pid = pid;
 	pr.ppid = ppid;
@@ -345,8 +353,14 @@ void target_check(struct target *t)
 	if (t->memfd < 0)
 		return;
 	n = pread(t->memfd, &c, 1, (off_t)t->probe_addr);
-	if (n == 1)
-		return;
+	if (n == 1) {
+		/* Still readable; but another executable means an exec (the
+		 * new image may happen to map that address too). */
+		uint64_t dev, ino;
+		if (proc_exe_id(t->pid, &dev, &ino) < 0 || (dev == t->exe_dev && ino == t->exe_ino) ||
+		    !t->exe_ino)
+			return;
+	}
 	/* The address space the capture attached to is gone: exec, or exit
 	 * (an exiting process drops its memory before it becomes a zombie,
 	 * and then has no executable any more). */

@@ -41,6 +41,7 @@ struct target {
 	uint64_t last_ns;
 	int memfd;               /* /proc/PID/mem: reads 0 bytes after exec/exit */
 	uint64_t probe_addr;     /* an address mapped in the original image */
+	uint64_t exe_dev, exe_ino; /* its executable when attached */
 	uint64_t samples, partial;
 	uint64_t errors_ptrace;  /* --blocking: threads that could not be paused */
 	unsigned noread_ticks;   /* consecutive ticks without an interpreter */
@@ -59,7 +60,9 @@ struct target {
 /*
  * Start tracing pid with a discovered runtime: writes the PROCESS record
  * with parent ppid (0: read it from /proc).  t is caller storage.  Returns
- * 0, or a negative PSF_E_* / -ENOMEM.
+ * 0, -ESRCH when the process no longer holds the image discovered (it
+ * exec'd or exited since: nothing written), or a negative PSF_E_* /
+ * -ENOMEM.
  */
 int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, int is_child,
 		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print);

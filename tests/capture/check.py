@@ -726,6 +726,34 @@ def check_family(r, cap, src, args):
             "tree %s\n%s" % (tree, out[out.find("Processes:"):][:800]))
 
 
+def check_family_dump(r, cap, src, args):
+    """--dump -s of a running family.py: every process of the tree in one
+    snapshot, children under their parent in the analyzer's dump."""
+    roles = read_roles(args[0])
+    basic(r, cap)
+    flags = set(cap.flags.split(","))
+    r.check("header flags dump,subprocesses", {"dump", "subprocesses"} <= flags, cap.flags)
+    root = int(cap.meta.get("pid", "0"))
+    sampled = set(cap.processes[s.thread.process]["pid"] for s in cap.samples)
+    want = set([root, roles.get("fork1"), roles.get("fork2")])
+    if cap.version() >= (3, 0):
+        want |= set([roles.get("spawn1"), roles.get("spawn2")])
+    r.check("one snapshot of the root and its multiprocessing children", want <= sampled,
+            "sampled %s, want %s" % (sorted(sampled), sorted(want)))
+    per = collections.Counter(s.thread.id for s in cap.samples)
+    r.check("one sample per thread", per and max(per.values()) == 1, str(per))
+    if not os.environ.get("ANALYZE"):
+        return
+    rc, out, err = run_analyze(["dump", cap.path])
+    blocks = re.findall(r"^Process (\d+): .*\nPython v[0-9.]+ \(.*\)\n(?:Parent Process (\d+): )?",
+                        out, re.M)
+    parents = dict((int(p), int(pp) if pp else None) for p, pp in blocks)
+    r.check("analyzer dump: a block per process, children with 'Parent Process'",
+            rc == 0 and root in parents and parents.get(roles.get("fork1")) == root and
+            parents.get(roles.get("fork2")) == root,
+            "rc %d, blocks %s\n%s" % (rc, parents, out[:600]))
+
+
 # ------------------------------------------------------------------ dumps
 
 def expected_locals(ver):
@@ -865,6 +893,7 @@ CHECKS = {
     "unicode3": check_unicode3, "unicode27": check_unicode27, "exit": check_exit,
     "exec": check_exec, "signal": check_signal, "blocking": check_blocking,
     "meta": check_meta, "samples": check_samples, "family": check_family, "dump": check_dump,
+    "family_dump": check_family_dump,
 }
 
 

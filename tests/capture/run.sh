@@ -338,6 +338,21 @@ test_once() {
 		stop_target
 	fi
 
+	# A running process tree: one --dump -s of all of it, then -s attached
+	# to it (children that started before, a grandchild that starts after).
+	roles=$T_TMP/once-family.roles
+	if FAMILY_SCALE=3 start_target family "$py" "$TARGETS/family.py" "$roles"; then
+		f=$T_TMP/once-family-dump.pyspy
+		capture "$label: --dump -s of a running tree" "$f" -q --dump -s -p "$TPID" &&
+			check family_dump "$label (--dump -s)" "$f" "$TARGETS/family.py" "$roles"
+		f=$T_TMP/once-family.pyspy
+		capture "$label: -s attached to a running tree" "$f" -q -s -r 100 -p "$TPID" &&
+			check family "$label (-s --pid)" "$f" "$TARGETS/family.py" "$roles"
+		stop_target
+	else
+		t_fail "$label: family target starts"
+	fi
+
 	# exec of a non-Python program ends the capture (reason exec, exit 0).
 	if start_target execsleep "$py" "$TARGETS/exit_after.py" 0.5 0 exec-sleep; then
 		f=$T_TMP/execsleep.pyspy

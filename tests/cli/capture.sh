@@ -2,8 +2,9 @@
 # pyspy-capture's command line: --help/--version, usage errors (exit 2, one
 # line + the --help hint), runtime errors (exit 1, one clear line), output
 # files (mode 0600, default names, '-' for standard output, no binary on a
-# terminal), the summary line, -q/-v, --print.  Live parts use the first
-# working interpreter of tests/interpreters.sh.
+# terminal), the summary line, -q/-v, --print, and the -s/--dump/--locals
+# usage rules, dump output (summary, pipe, terminal, bad targets).  Live
+# parts use the first working interpreter of tests/interpreters.sh.
 . "$(dirname "$0")/../lib.sh"
 cd "$PYSPY_ROOT" || exit 1
 t_tmpdir
@@ -39,7 +40,8 @@ t_expect "capture cli: --help on stdout, exit 0" 0 '^usage: pyspy-capture \[OPTI
 help=$T_OUT
 missing=
 for o in --pid --output --rate --duration --blocking --nonblocking --timer --print --force \
-	--quiet --verbose --help --version -p -o -r -d -q -v -h -V; do
+	--subprocesses --dump --locals --quiet --verbose --help --version -p -o -r -d -s -l -q -v \
+	-h -V; do
 	grep -q -- "$o" <<<"$help" || missing="$missing $o"
 done
 [ -z "$missing" ] && t_ok "capture cli: --help lists every option" ||
@@ -70,6 +72,13 @@ usage_error "--blocking with --nonblocking" "--blocking and --nonblocking exclud
 	--blocking --nonblocking -p 1
 usage_error "bad timer" "invalid timer 'poisson'" --timer poisson -p 1
 usage_error "empty output name" "empty output file name" -o '' -p 1
+usage_error "--locals without --dump" "--locals needs --dump" --locals -p 1
+usage_error "-l without --dump" "--locals needs --dump" -l -p 1
+usage_error "--dump of a program" "--dump reads a running process: give --pid PID" --dump -- true
+usage_error "--dump with --rate" "--dump takes one snapshot: --rate, --duration and --timer" \
+	--dump -r 10 -p 1
+usage_error "--dump with --duration" "--dump takes one snapshot" --dump -d 1 -p 1
+usage_error "--dump with --timer" "--dump takes one snapshot" --dump --timer fixed -p 1
 
 # ---------------------------------------------------------------- runtime errors
 sleep 30 &
@@ -84,6 +93,16 @@ t_expect "capture cli: not a Python process" 1 '' \
 	t_fail "capture cli: no file left for a failed attach"
 t_run "$CAPTURE" -p "$(printf '0x%x' "$SLEEPER")"
 t_expect "capture cli: hex pid" 1 '' "^pyspy-capture: process $SLEEPER \('sleep'\) is not a Python"
+t_run "$CAPTURE" --dump -o "$T_TMP/d.pyspy" -p "$SLEEPER"
+t_expect "capture cli: --dump of a process that is not Python" 1 '' \
+	"^pyspy-capture: process $SLEEPER \('sleep'\) is not a Python process\$"
+[ ! -e "$T_TMP/d.pyspy" ] && t_ok "capture cli: no file left for a failed dump" ||
+	t_fail "capture cli: no file left for a failed dump"
+t_run "$CAPTURE" --dump -p 4194000
+t_expect "capture cli: --dump of no such pid" 1 '' '^pyspy-capture: no process with pid 4194000$'
+t_run "$CAPTURE" -s -o "$T_TMP/s.pyspy" -p "$SLEEPER"
+t_expect "capture cli: -s with no Python in the tree" 1 '' \
+	"^pyspy-capture: no Python process in process $SLEEPER or its descendants \(process $SLEEPER \('sleep'\) is not a Python process\)\$"
 t_run "$CAPTURE" -o "$T_TMP/y.pyspy" -- /nonexistent/program
 t_expect "capture cli: program cannot run" 1 '' \
 	"^pyspy-capture: cannot run '/nonexistent/program': No such file or directory\$"
@@ -188,6 +207,44 @@ if command -v script >/dev/null 2>&1; then
 else
 	t_skip "capture cli: -o - refused on a terminal" "no script(1) to make a terminal"
 fi
+
+# --dump: one snapshot, one summary line, the pipe to pyspy-analyze.
+t_run "$CAPTURE" --dump -o "$T_TMP/dump.pyspy" -p "$PYPID"
+t_expect "capture cli: --dump summary" 0 '' \
+	"^pyspy-capture: dumped 1 threads of 1 process to '$T_TMP/dump.pyspy' \([0-9]+ bytes\)\$"
+t_run "$CAPTURE" --dump --locals --print -o "$T_TMP/dumpl.pyspy" -p "$PYPID"
+t_expect "capture cli: --dump --locals --print" 0 '' "dumped 1 threads of 1 process with local variables"
+grep -q '^        locals of <module> (<string>:3):$' <<<"$T_ERR" &&
+	t_ok "capture cli: --print shows the frames' locals" ||
+	t_fail "capture cli: --print shows the frames' locals" "$(head -c 400 <<<"$T_ERR")"
+if [ -x "$ANALYZE" ]; then
+	"$CAPTURE" -q --dump -o - -p "$PYPID" | "$ANALYZE" dump - >"$T_TMP/pipe.txt" 2>&1
+	if grep -q "^Thread $PYPID (idle): \"MainThread\"" "$T_TMP/pipe.txt"; then
+		t_ok "capture cli: --dump -o - | pyspy-analyze dump -"
+	else
+		t_fail "capture cli: --dump -o - | pyspy-analyze dump -" "$(head -c 300 "$T_TMP/pipe.txt")"
+	fi
+fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$CAPTURE' --dump -o - -p $PYPID" /dev/null >"$T_TMP/tty.out" 2>&1
+	rc=$?
+	if [ $rc = 2 ] && grep -q "to read the dump: pyspy-capture --dump -o - --pid $PYPID | pyspy-analyze dump -" "$T_TMP/tty.out"; then
+		t_ok "capture cli: --dump -o - on a terminal: refused, with the pipe to use"
+	else
+		t_fail "capture cli: --dump -o - on a terminal: refused, with the pipe to use" \
+			"exit $rc: $(head -c 300 "$T_TMP/tty.out")"
+	fi
+fi
+mkdir -p "$T_TMP/dcwd"
+(cd "$T_TMP/dcwd" && "$CAPTURE" -q --dump -p "$PYPID")
+f=$(ls "$T_TMP/dcwd")
+grep -Eq "^$PYPID-[0-9]{8}T[0-9]{6}Z\.pyspy\$" <<<"$f" &&
+	t_ok "capture cli: --dump default name <pid>-<UTC time>.pyspy" ||
+	t_fail "capture cli: --dump default name <pid>-<UTC time>.pyspy" "$f"
+# -s: the summary counts processes.
+t_run "$CAPTURE" -s -o "$T_TMP/s.pyspy" -- "$PY" -c 'import subprocess, sys; subprocess.call([sys.executable, "-c", "import time; time.sleep(0.5)"])'
+t_expect "capture cli: -s summary counts the Python processes" 0 '' \
+	"^pyspy-capture: captured [0-9]+ samples \([0-9]+ errors\) from 2 Python processes \([0-9]+ in the tree\) in"
 
 # A write that fails at once (/dev/full): one line, exit 1.
 t_run "$CAPTURE" -o /dev/full -d 0.2 -p "$PYPID"

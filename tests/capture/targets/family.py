@@ -13,6 +13,8 @@
 #   short           a Python child that lives 0.4 s (work_short), adds
 #                   "short-python PID"
 # (2.7 has no spawn start method: no spawn children there.)
+# FAMILY_SCALE=N in the environment makes every child work N times longer
+# (for captures that attach to a running tree).
 # Meanwhile its main thread starts short-lived threads named churn-N
 # (thread identity and naming checks) until every child is done, then it
 # reaps the zombie and exits 0.
@@ -25,9 +27,11 @@ import sys
 import threading
 import time
 
+SCALE = float(os.environ.get("FAMILY_SCALE", "1"))
+
 
 def spin(seconds):  # @def_spin
-    end = time.time() + seconds
+    end = time.time() + seconds * SCALE
     n = 0
     while time.time() < end:
         n += sum(range(200))  # @spin_body
