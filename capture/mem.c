@@ -353,7 +353,8 @@ int mem_view_begin(struct mem_view *v)
 			v->prev[k].cls = sg->cls;
 			k++;
 		}
-		memcpy(v->prev + k, v->hints, nnew * sizeof(*v->hints));
+		if (nnew)
+			memcpy(v->prev + k, v->hints, nnew * sizeof(*v->hints));
 		n = k + nnew;
 		v->nprev = n;
 		v->nhints = 0;

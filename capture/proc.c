@@ -286,6 +286,7 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st)
 		v = strtoull(num, NULL, 10);
 		switch (field) {
 		case 4: st->ppid = (pid_t)strtol(num, NULL, 10); break;
+		case 9: st->flags = (unsigned)v; break;
 		case 14: st->utime = v; break;
 		case 15: st->stime = v; break;
 		case 22: st->starttime = v; break;

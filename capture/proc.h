@@ -42,10 +42,14 @@ void proc_maps_release(struct proc_maps *m);
 /* The mapping containing addr, or NULL. */
 const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr);
 
+/* The kernel's "forked but did not exec" task flag (PF_FORKNOEXEC). */
+#define PROC_PF_FORKNOEXEC 0x40u
+
 /* Fields of /proc/PID[/task/TID]/stat that pyspy uses. */
 struct proc_stat {
 	char state;              /* R S D T t Z X I P ... */
 	pid_t ppid;
+	unsigned flags;          /* PF_* (PROC_PF_FORKNOEXEC: forked, has not exec'd) */
 	uint64_t utime, stime;   /* clock ticks */
 	uint64_t starttime;      /* clock ticks after boot */
 	char comm[64];           /* between the first '(' and the last ')' */

@@ -78,8 +78,14 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 	memset(&pr, 0, sizeof(pr));
 	pr.pid = pid;
 	pr.ppid = ppid;
-	if (!ppid && proc_stat_read(pid, 0, &st) == 0)
-		pr.ppid = st.ppid;
+	if (proc_stat_read(pid, 0, &st) == 0) {
+		if (!ppid)
+			pr.ppid = st.ppid;
+		/* A fork() child that has not exec'd: its exec will clear this
+		 * (a vfork() child shares its parent's memory until then, so
+		 * the memory descriptor cannot tell). */
+		t->forknoexec = (st.flags & PROC_PF_FORKNOEXEC) != 0;
+	}
 	pr.start_ns = now_ns;
 	werr = 0;
 	if (proc_cmdline(pid, cmd, sizeof(cmd)) > 0)
@@ -354,11 +360,16 @@ void target_check(struct target *t)
 		return;
 	n = pread(t->memfd, &c, 1, (off_t)t->probe_addr);
 	if (n == 1) {
-		/* Still readable; but another executable means an exec (the
-		 * new image may happen to map that address too). */
+		/* Still readable; but another executable, or a fork child that
+		 * is one no more, means an exec (the new image may map that
+		 * address too; a vfork child's descriptor reads its parent). */
 		uint64_t dev, ino;
-		if (proc_exe_id(t->pid, &dev, &ino) < 0 || (dev == t->exe_dev && ino == t->exe_ino) ||
-		    !t->exe_ino)
+		int same = proc_exe_id(t->pid, &dev, &ino) < 0 || !t->exe_ino ||
+			   (dev == t->exe_dev && ino == t->exe_ino);
+		if (same && t->forknoexec && proc_stat_read(t->pid, 0, &st) == 0 &&
+		    !(st.flags & PROC_PF_FORKNOEXEC) && st.state != 'Z' && st.state != 'X')
+			same = 0;
+		if (same)
 			return;
 	}
 	/* The address space the capture attached to is gone: exec, or exit

@@ -42,6 +42,7 @@ struct target {
 	int memfd;               /* /proc/PID/mem: reads 0 bytes after exec/exit */
 	uint64_t probe_addr;     /* an address mapped in the original image */
 	uint64_t exe_dev, exe_ino; /* its executable when attached */
+	int forknoexec;          /* attached to a fork() child that had not exec'd */
 	uint64_t samples, partial;
 	uint64_t errors_ptrace;  /* --blocking: threads that could not be paused */
 	unsigned noread_ticks;   /* consecutive ticks without an interpreter */

@@ -157,12 +157,15 @@ static size_t quote_any(char *dst, size_t cap, size_t budget, const char *prefix
 			const uint8_t *s, size_t len, int bytes, int more, int *truncated)
 {
 	size_t plen = prefix ? strlen(prefix) : 0, o, i, cut, total = 0;
+	static const char none[] = "";
 	char e[16];
 	size_t el;
 
 	*truncated = 0;
 	if (cap == 0)
 		return 0;
+	if (!prefix)
+		prefix = none;
 	for (i = 0; i < len;) {
 		i += esc_char(s + i, len - i, bytes, e, &el);
 		total += el;
