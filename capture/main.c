@@ -476,17 +476,26 @@ static enum pyrt_status wait_for_python(pid_t pid, int subprocesses, struct pyrt
 	*found = pid;
 	for (;;) {
 		struct timespec ts;
-		int r = launch_reap(pid, 1, how, status);
+		int r = *child_done ? 0 : launch_reap(pid, 1, how, status);
 		if (r == 1) {
 			*child_done = 1;
-			return st;
+			/* -s: the program may have left Python children behind;
+			 * as the child subreaper we adopted them. */
+			if (!subprocesses)
+				return st;
 		}
-		st = pyrt_discover(pid, rt, why, cap);
-		if (st == PYRT_OK || st == PYRT_E_PERM || st == PYRT_E_UNSUPPORTED ||
-		    st == PYRT_E_FREETHREADED)
-			return st;
+		if (*child_done) {
+			pid_t kids[1];
+			if (proc_children(getpid(), 0, kids, 1) <= 0)
+				return st;
+		} else {
+			st = pyrt_discover(pid, rt, why, cap);
+			if (st == PYRT_OK || st == PYRT_E_PERM || st == PYRT_E_UNSUPPORTED ||
+			    st == PYRT_E_FREETHREADED)
+				return st;
+		}
 		if (subprocesses && sampler_now() - last_tree >= 20000000ull) {
-			pid_t d = python_descendant(pid, rt);
+			pid_t d = python_descendant(*child_done ? getpid() : pid, rt);
 			last_tree = sampler_now();
 			if (d) {
 				*found = d;
@@ -663,7 +672,17 @@ int main(int argc, char **argv)
 			(int)pid, rt.version);
 
 	start_mono = sampler_now();
-	proc_cmdline(pid, cmd, sizeof(cmd));
+	if (proc_cmdline(pid, cmd, sizeof(cmd)) <= 0 && o.argv) {
+		/* The program is gone already (-s: its Python children live on). */
+		int n = 0;
+		char *j;
+		while (o.argv[n])
+			n++;
+		j = join_args(o.argv, n);
+		if (j)
+			snprintf(cmd, sizeof(cmd), "%s", j);
+		free(j);
+	}
 	gethostname(host, sizeof(host) - 1);
 	if (uname(&un) == 0)
 		snprintf(kern, sizeof(kern), "%s %s %s %s", un.sysname, un.release, un.version,

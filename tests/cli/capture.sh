@@ -246,6 +246,15 @@ t_run "$CAPTURE" -s -o "$T_TMP/s.pyspy" -- "$PY" -c 'import subprocess, sys; sub
 t_expect "capture cli: -s summary counts the Python processes" 0 '' \
 	"^pyspy-capture: captured [0-9]+ samples \([0-9]+ errors\) from 2 Python processes \([0-9]+ in the tree\) in"
 
+# -s: a program that leaves a Python child behind and exits at once; the
+# child, adopted by the capture (child subreaper), is still captured.
+t_run "$CAPTURE" -s -o "$T_TMP/orphan.pyspy" -- bash -c \
+	"sleep 0.2; '$PY' -c 'import time
+t = time.time()
+while time.time() < t + 0.6: pass' & exit 3"
+t_expect "capture cli: -s follows an orphaned Python child" 0 '' \
+	"from 1 Python process \([0-9]+ in the tree\) in .*; 'bash' exited with status 3\$"
+
 # A write that fails at once (/dev/full): one line, exit 1.
 t_run "$CAPTURE" -o /dev/full -d 0.2 -p "$PYPID"
 t_expect "capture cli: /dev/full" 1 '' "^pyspy-capture: cannot write '/dev/full': No space left on device\$"
