@@ -264,6 +264,7 @@ def check_threads(r, cap, src, args):
     tids = [t.tid for t in cap.threads.values()]
     r.check("OS thread ids", all(tid > 0 for tid in tids) and len(set(tids)) == len(tids),
             "tids %s" % tids)
+    check_unique_threads(r, cap)
 
     main = [t for t in cap.threads.values() if t.main]
     pid = int(cap.meta.get("pid", "0"))

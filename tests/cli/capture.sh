@@ -100,6 +100,15 @@ t_expect "capture cli: --dump of a process that is not Python" 1 '' \
 	t_fail "capture cli: no file left for a failed dump"
 t_run "$CAPTURE" --dump -p 4194000
 t_expect "capture cli: --dump of no such pid" 1 '' '^pyspy-capture: no process with pid 4194000$'
+# A zombie (a child its parent never waits for): nothing to read.
+sh -c 'true & echo $!; exec sleep 5' >"$T_TMP/zombie.pid" &
+t_bg $!
+sleep 0.3
+ZOMBIE=$(head -n 1 "$T_TMP/zombie.pid")
+t_bg "$ZOMBIE"
+t_run "$CAPTURE" --dump -o "$T_TMP/z.pyspy" -p "$ZOMBIE"
+t_expect "capture cli: --dump of a zombie" 1 '' \
+	"^pyspy-capture: process $ZOMBIE has no memory mappings \(a zombie or kernel thread\)\$"
 t_run "$CAPTURE" -s -o "$T_TMP/s.pyspy" -p "$SLEEPER"
 t_expect "capture cli: -s with no Python in the tree" 1 '' \
 	"^pyspy-capture: no Python process in process $SLEEPER or its descendants \(process $SLEEPER \('sleep'\) is not a Python process\)\$"
