@@ -296,7 +296,8 @@ def check_threads(r, cap, src, args):
         std = [x.name for x in good[0].stack if x.file != src]
         want_std = (["__bootstrap", "__bootstrap_inner", "run"] if ver < (3, 0)
                     else ["_bootstrap", "_bootstrap_inner", "run"])
-        r.check("threading frames", std == want_std, "%s, want %s" % (std, want_std))
+        r.check("threading frames", std == want_std, "%s, want %s (sample t=%d flags %s: %s)" % (
+            std, want_std, good[0].t, sorted(good[0].flags), fmt(good[0].stack)))
 
     firsts = {}
     for s in cap.samples:
@@ -674,10 +675,12 @@ def check_family(r, cap, src, args):
     r.check("a process that exec()s into Python is followed",
             e is not None and roles.get("execd-python") == roles.get("execd") and
             e["ppid"] == root, "execd %s (roles %s)" % (by_pid.get(roles.get("execd", -1)), roles))
-    sh = python_rec(roles.get("short-python", -1), "work_short")
-    r.check("a short-lived child is sampled and its end recorded",
-            sh is not None and "end" in sh and sh["end"] < cap.trailer_end(),
-            "short %s" % sh)
+    if "attached" not in args:
+        # (Attached to a running tree, the short child may be gone already.)
+        sh = python_rec(roles.get("short-python", -1), "work_short")
+        r.check("a short-lived child is sampled and its end recorded",
+                sh is not None and "end" in sh and sh["end"] < cap.trailer_end(),
+                "short %s" % sh)
     z = [p for p in by_pid.get(roles.get("zombie", -1), []) if samples_of[p["id"]]]
     r.check("a zombie child breaks nothing (capture complete, no samples from it)",
             cap.complete and not z and cap.trailer and cap.trailer.get("reason") == "exited",
@@ -802,11 +805,21 @@ def check_dump(r, cap, src, args):
     if mode != "locals":
         # --nonblocking while a thread rewrites its locals: whatever was
         # read is well-formed; unreadable values say so.
-        mut = [l for l in cap.locals if l.thread.name == "mutator"]
-        bad = [l for l in mut if "error" in l.flags and not
-               (l.repr.startswith("? (") or l.repr.endswith("during the read)"))]
+        # Either a well-formed rendering of the right shape, or flagged as
+        # an error with the unreadable part shown as "?" (or the reason).
+        shapes = {"n": r"-?\d+$", "data": r"\[(\d+(, \d+)*)?(, \.\.\.)?\]$",
+                  "text": r'"m*(\.\.\.)?"$',
+                  "table": r'\{("\d+": \d+(, "\d+": \d+)*)?(, \.\.\.)?\}$'}
+        mut = [l for l in cap.locals if l.thread.name == "mutator" and l.depth == 0]
+        bad = []
+        for l in mut:
+            if "error" in l.flags:
+                if "?" not in l.repr and not l.repr.endswith("during the read)"):
+                    bad.append(l)
+            elif l.name in shapes and not re.match(shapes[l.name], l.repr):
+                bad.append(l)
         r.check("changing values are rendered or flagged (%d locals)" % len(mut),
-                not bad, str(bad[:3]))
+                mut and not bad, str([(l.name, l.repr, sorted(l.flags)) for l in bad[:3]]))
         return
     main = [t for t in cap.threads.values() if t.main]
     ms = main[0].samples[0] if main and main[0].samples else None

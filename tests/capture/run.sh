@@ -347,7 +347,7 @@ test_once() {
 			check family_dump "$label (--dump -s)" "$f" "$TARGETS/family.py" "$roles"
 		f=$T_TMP/once-family.pyspy
 		capture "$label: -s attached to a running tree" "$f" -q -s -r 100 -p "$TPID" &&
-			check family "$label (-s --pid)" "$f" "$TARGETS/family.py" "$roles"
+			check family "$label (-s --pid)" "$f" "$TARGETS/family.py" "$roles" attached
 		stop_target
 	else
 		t_fail "$label: family target starts"

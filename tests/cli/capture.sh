@@ -100,10 +100,11 @@ t_expect "capture cli: --dump of a process that is not Python" 1 '' \
 	t_fail "capture cli: no file left for a failed dump"
 t_run "$CAPTURE" --dump -p 4194000
 t_expect "capture cli: --dump of no such pid" 1 '' '^pyspy-capture: no process with pid 4194000$'
-# A zombie (a child its parent never waits for): nothing to read.
-sh -c 'true & echo $!; exec sleep 5' >"$T_TMP/zombie.pid" &
+# A zombie (a child its parent never waits for): nothing to read.  The
+# child outlives the shell's exec into sleep(1), which never reaps it.
+sh -c 'sleep 0.1 & echo $!; exec sleep 5' >"$T_TMP/zombie.pid" &
 t_bg $!
-sleep 0.3
+sleep 0.5
 ZOMBIE=$(head -n 1 "$T_TMP/zombie.pid")
 t_bg "$ZOMBIE"
 t_run "$CAPTURE" --dump -o "$T_TMP/z.pyspy" -p "$ZOMBIE"
