@@ -864,36 +864,81 @@ static uint64_t deref_cell(struct pyobj_ctx *c, uint64_t v)
 
 struct var {
 	uint64_t name;           /* str object */
-	uint64_t value;
+	uint64_t slot;           /* remote address of its frame slot */
+	uint64_t raw;            /* the slot's contents when it was read */
+	int cell;                /* the slot holds a cell (or will) */
 	uint32_t flags;
 };
 
-/* Render one value, twice or three times when the target keeps running. */
-static size_t render_value(struct pyobj_ctx *c, uint64_t v, int64_t tagged_int, int is_tagged,
-			   size_t budget, int verify, char *out, char *scratch, size_t cap,
-			   uint32_t *flags)
+/*
+ * A slot's value: 0 = unset, 1 = an object in *v, 2 = a tagged int (3.14+
+ * _PyStackRef) in *tagged.
+ */
+static int slot_value(struct pyobj_ctx *c, uint64_t raw, int cell, uint64_t *v, int64_t *tagged)
 {
-	size_t n, m;
-	uint32_t f2;
-	int round;
+	const struct py_layout *L = c->L;
 
-	if (is_tagged) {
-		n = (size_t)snprintf(out, cap, "%lld", (long long)tagged_int);
-		*flags = 0;
-		return n;
+	*v = raw;
+	if (L->if_tagged) {
+		if (raw == 1 || !raw)
+			return 0;   /* PyStackRef_NULL */
+		if ((raw & 3) == 3) {
+			*tagged = (int64_t)raw >> 2;
+			return 2;
+		}
+		*v = raw & ~(uint64_t)3;
 	}
-	c->reads = READS_PER_VALUE;
-	n = pyrepr_object(c, v, budget, out, cap, flags);
-	if (!verify)
-		return n;
-	for (round = 0; round < 2; round++) {
+	if (!*v)
+		return 0;
+	if (cell && !(*v = deref_cell(c, *v)))
+		return 0;
+	return 1;
+}
+
+/*
+ * Render one variable.  A target that keeps running (verify): the slot is
+ * read again after each rendering, and the value rendered again, until the
+ * variable still holds the same object and it renders the same (three
+ * rounds at most; then the last reading is kept and flagged).
+ */
+static size_t render_var(struct pyobj_ctx *c, const struct var *vr, size_t budget, int verify,
+			 char *out, char *scratch, size_t cap, uint32_t *flags)
+{
+	uint64_t raw = vr->raw, v, raw2;
+	int64_t tagged = 0;
+	size_t n = 0, m;
+	uint32_t f2;
+	int round, k;
+
+	for (round = 0; round < 3; round++) {
+		k = slot_value(c, raw, vr->cell, &v, &tagged);
+		*flags = 0;
 		c->reads = READS_PER_VALUE;
-		m = pyrepr_object(c, v, budget, scratch, cap, &f2);
-		if (m == n && memcmp(out, scratch, n) == 0)
+		if (k == 2)
+			n = (size_t)snprintf(out, cap, "%lld", (long long)tagged);
+		else if (k == 1)
+			n = pyrepr_object(c, v, budget, out, cap, flags);
+		else
+			n = (size_t)snprintf(out, cap, "? (unset during the read)"), *flags = PSF_LF_ERROR;
+		if (!verify)
 			return n;
-		memcpy(out, scratch, m + 1);
-		n = m;
-		*flags = f2;
+		c->reads = READS_PER_VALUE;
+		if (pyobj_read(c, vr->slot, &raw2, 8) < 0)
+			raw2 = raw;
+		if (raw2 == raw) {
+			uint64_t v2 = 0;
+			int64_t t2 = 0;
+			/* a cell keeps its address while its contents change */
+			if (slot_value(c, raw2, vr->cell, &v2, &t2) != k || (k == 1 && v2 != v))
+				continue;
+			if (k != 1)
+				return n;
+			c->reads = READS_PER_VALUE;
+			m = pyrepr_object(c, v, budget, scratch, cap, &f2);
+			if (m == n && memcmp(out, scratch, n) == 0)
+				return n;
+		}
+		raw = raw2;
 	}
 	/* Still changing: keep the last reading, say so. */
 	*flags |= PSF_LF_ERROR;
@@ -971,7 +1016,9 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 			if (!slots[i])
 				continue;
 			vars[nvars].name = names->items[i];
-			vars[nvars].value = slots[i];
+			vars[nvars].slot = frame + (uint64_t)L->f_localsplus + 8 * (uint64_t)i;
+			vars[nvars].raw = slots[i];
+			vars[nvars].cell = 0;
 			vars[nvars++].flags = i < nargs ? PSF_LF_ARG : 0;
 		}
 		for (i = 0; i < cells->n + frees->n; i++) {
@@ -979,7 +1026,7 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 			uint64_t v = slots[nlocals + i];
 			uint32_t fl = 0;
 			int64_t k;
-			if (!v || !(v = deref_cell(c, v)))
+			if (!v || !deref_cell(c, v))
 				continue;
 			/* A cell of an argument: 2.7 keeps the argument's slot too. */
 			for (k = 0; k < names->n; k++) {
@@ -991,7 +1038,9 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 			if (k < names->n && slots[k])
 				continue;
 			vars[nvars].name = nameobj;
-			vars[nvars].value = v;
+			vars[nvars].slot = frame + (uint64_t)L->f_localsplus + 8 * (uint64_t)(nlocals + i);
+			vars[nvars].raw = v;
+			vars[nvars].cell = 1;
 			vars[nvars++].flags = fl;
 		}
 	} else {
@@ -1015,22 +1064,17 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 			goto out;
 		}
 		for (i = 0; i < nslots; i++) {
-			uint64_t v = slots[i];
+			uint64_t v;
+			int64_t tg;
+			int cell = (kinds[i] & (CO_FAST_CELL | CO_FAST_FREE)) != 0;
 			if (kinds[i] & CO_FAST_HIDDEN)
 				continue;   /* inlined comprehension variables (3.12+) */
-			if (L->if_tagged) {
-				if (v == 1 || !v)
-					continue;   /* PyStackRef_NULL */
-				if ((v & 3) != 3)
-					v &= ~(uint64_t)3;
-			}
-			if (!v)
-				continue;
-			if ((kinds[i] & (CO_FAST_CELL | CO_FAST_FREE)) && (v & 3) != 3 &&
-			    !(v = deref_cell(c, v)))
+			if (!slot_value(c, slots[i], cell, &v, &tg))
 				continue;
 			vars[nvars].name = names->items[i];
-			vars[nvars].value = v;
+			vars[nvars].slot = frame + (uint64_t)L->if_localsplus + 8 * (uint64_t)i;
+			vars[nvars].raw = slots[i];
+			vars[nvars].cell = cell;
 			vars[nvars++].flags = i < nargs ? PSF_LF_ARG : 0;
 		}
 	}
@@ -1041,16 +1085,14 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 	ret = 0;
 	for (i = 0; i < nvars; i++) {
 		uint32_t fl = vars[i].flags, rf = 0;
-		int64_t tagged = (int64_t)vars[i].value >> 2;
 		size_t n;
 		c->reads = READS_PER_VALUE;
 		if (pyobj_text(c, vars[i].name, nm, sizeof(nm)) <= 0)
 			snprintf(nm, sizeof(nm), "?");
-		n = render_value(c, vars[i].value, tagged, L->if_tagged && (vars[i].value & 3) == 3,
-				 budget, verify, out, scratch, cap, &rf);
+		n = render_var(c, &vars[i], budget, verify, out, scratch, cap, &rf);
 		if (rf & PSF_LF_ERROR && out[0] == '?' && n == 1)
 			n = (size_t)snprintf(out, cap, "? (cannot read the object at 0x%llx)",
-					     (unsigned long long)vars[i].value);
+					     (unsigned long long)(vars[i].raw & ~(uint64_t)3));
 		fl |= rf;
 		if (changed) {
 			fl |= PSF_LF_ERROR;

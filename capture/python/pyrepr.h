@@ -79,9 +79,11 @@ typedef int (*pyrepr_local_fn)(void *arg, const char *name, const char *repr, si
  * code object at code.  Arguments (positional, keyword-only, *args,
  * **kwargs) come first, flagged PSF_LF_ARG; cell and free variables show
  * their cell's contents; unset variables are left out.  verify != 0 (a
- * target that keeps running): each value is rendered until two readings
- * agree (three at most; else flagged PSF_LF_ERROR "changed during the
- * read"), and every variable is flagged when the frame itself changed.
+ * target that keeps running): each variable's slot is read again after
+ * its rendering, until it still holds the same object and two renderings
+ * agree (three rounds at most; else flagged PSF_LF_ERROR "changed during
+ * the read"), and every variable is flagged when the frame itself
+ * changed.
  * Returns the number of variables reported, or -1 when the frame or its
  * code object cannot be read (why in err).
  */

@@ -810,7 +810,17 @@ def check_dump(r, cap, src, args):
         shapes = {"n": r"-?\d+$", "data": r"\[(\d+(, \d+)*)?(, \.\.\.)?\]$",
                   "text": r'"m*(\.\.\.)?"$',
                   "table": r'\{("\d+": \d+(, "\d+": \d+)*)?(, \.\.\.)?\}$'}
-        mut = [l for l in cap.locals if l.thread.name == "mutator" and l.depth == 0]
+        mt = cap.thread_named("mutator")
+        ms = mt.samples[0] if mt and mt.samples else None
+        # The depth (0 = leaf) of mutate(): a generator expression may run
+        # above it; a torn sample (partial) has no frames at all.
+        depth = [i for i, f in enumerate(reversed(ms.stack)) if f.name == "mutate"] if ms else []
+        if not depth:
+            r.check("changing values are rendered or flagged (mutator not in mutate(): %s)" %
+                    (ms and sorted(ms.flags)), ms is not None and "partial" in ms.flags or
+                    ms is not None and ms.stack, "no mutator sample")
+            return
+        mut = [l for l in cap.locals if l.thread is mt and l.depth == depth[0]]
         bad = []
         for l in mut:
             if "error" in l.flags:
