@@ -338,16 +338,24 @@ test_once() {
 		stop_target
 	fi
 
-	# A running process tree: one --dump -s of all of it, then -s attached
-	# to it (children that started before, a grandchild that starts after).
+	# A running process tree: -s attached to it (children that started
+	# before, a grandchild that starts after) and, meanwhile, one --dump -s
+	# of all of it.
 	roles=$T_TMP/once-family.roles
 	if FAMILY_SCALE=3 start_target family "$py" "$TARGETS/family.py" "$roles"; then
-		f=$T_TMP/once-family-dump.pyspy
-		capture "$label: --dump -s of a running tree" "$f" -q --dump -s -p "$TPID" &&
-			check family_dump "$label (--dump -s)" "$f" "$TARGETS/family.py" "$roles"
 		f=$T_TMP/once-family.pyspy
-		capture "$label: -s attached to a running tree" "$f" -q -s -r 100 -p "$TPID" &&
+		rm -f "$f"
+		"$CAPTURE" -q -s -r 100 -o "$f" -p "$TPID" 2>"$T_TMP/once-family.err" &
+		cpid=$!
+		t_bg $cpid
+		g=$T_TMP/once-family-dump.pyspy
+		capture "$label: --dump -s of a running tree" "$g" -q --dump -s -p "$TPID" &&
+			check family_dump "$label (--dump -s)" "$g" "$TARGETS/family.py" "$roles"
+		if wait $cpid; then
 			check family "$label (-s --pid)" "$f" "$TARGETS/family.py" "$roles" attached
+		else
+			t_fail "$label: -s attached to a running tree" "$(cat "$T_TMP/once-family.err")"
+		fi
 		stop_target
 	else
 		t_fail "$label: family target starts"
