@@ -204,6 +204,13 @@ int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns)
 			 * them (paused threads all read 't'). */
 			uint64_t failed = 0;
 			int err;
+			/* The first tick (a --dump's only one) must know the
+			 * Python threads before it can pause them. */
+			r = target_learn_threads(t);
+			if (r < 0) {
+				set_werr(s, r);
+				return r;
+			}
 			n = pyproc_tids(t->py, tids, 1024);
 			for (k = 0; k < n; k++) {
 				struct proc_stat st;

@@ -15,7 +15,6 @@
 struct target_thread {
 	uint8_t used;
 	uint8_t named_py;        /* the name came from threading */
-	char preset;             /* state read before the threads were paused */
 	uint32_t psf_id;
 	int32_t tid;
 	int statfd;
@@ -152,6 +151,45 @@ static void print_sample(struct target *t, const struct py_sample *s, uint32_t f
 	}
 }
 
+static int cmp_preset(const void *a, const void *b)
+{
+	pid_t x = ((const struct preset *)a)->tid, y = ((const struct preset *)b)->tid;
+
+	return x < y ? -1 : x > y;
+}
+
+void target_preset_states(struct target *t, const pid_t *tids, const char *states, size_t n)
+{
+	size_t k;
+
+	t->npreset = 0;
+	if (n > t->cappreset) {
+		struct preset *np = realloc(t->presets, n * sizeof(*np));
+		if (!np)
+			return;
+		t->presets = np;
+		t->cappreset = n;
+	}
+	for (k = 0; k < n; k++) {
+		t->presets[k].tid = tids[k];
+		t->presets[k].state = states[k];
+	}
+	qsort(t->presets, n, sizeof(*t->presets), cmp_preset);
+	t->npreset = n;
+}
+
+/* The state read before pausing the threads, or 0. */
+static char preset_state(const struct target *t, pid_t tid)
+{
+	struct preset key, *f;
+
+	if (!t->npreset || tid <= 0)
+		return 0;
+	key.tid = tid;
+	f = bsearch(&key, t->presets, t->npreset, sizeof(*t->presets), cmp_preset);
+	return f ? f->state : 0;
+}
+
 struct locals_ctx {
 	struct target *t;
 	uint64_t t_ns;
@@ -270,8 +308,9 @@ static void on_sample(void *ctx, const struct py_sample *s)
 			werr = r;
 	}
 	/* Idle: the kernel's view of the thread. */
-	state = tt->preset ? tt->preset : proc_stat_fd_state(tt->statfd);
-	tt->preset = 0;
+	state = preset_state(t, s->tid);
+	if (!state)
+		state = proc_stat_fd_state(tt->statfd);
 	if (state == 0)
 		flags |= PSF_SF_IDLE_UNKNOWN;
 	else if (state != 'R')
@@ -395,6 +434,7 @@ int target_sample(struct target *t, uint64_t now_ns)
 	if (t->print)
 		fprintf(t->print, "--- pid %d at %.6f s\n", (int)t->pid, now_ns / 1e9);
 	r = pyproc_sample(t->py, &ops, t);
+	t->npreset = 0;   /* good for this pass only */
 	if (werr)
 		return werr;
 	if (r == -EIO)
@@ -424,18 +464,28 @@ int target_sample(struct target *t, uint64_t now_ns)
 	return 0;
 }
 
-void target_preset_states(struct target *t, const pid_t *tids, const char *states, size_t n)
+static void no_sample(void *ctx, const struct py_sample *s)
 {
-	uint32_t i;
-	size_t k;
+	(void)ctx;
+	(void)s;
+}
 
-	for (i = 0; i < t->nth; i++) {
-		if (!t->th[i].used)
-			continue;
-		for (k = 0; k < n; k++)
-			if (tids[k] == t->th[i].tid)
-				t->th[i].preset = states[k];
-	}
+int target_learn_threads(struct target *t)
+{
+	static const struct pyproc_ops learn = { no_sample, NULL };
+	struct pyproc_stats st;
+	int r;
+
+	if (t->state != TARGET_LIVE)
+		return 0;
+	pyproc_stats(t->py, &st);
+	if (st.ticks)
+		return 0;
+	werr = 0;
+	r = pyproc_sample(t->py, &learn, t);
+	if (werr)
+		return werr;
+	return r == -EIO ? PSF_E_IO : 0;
 }
 
 int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total)
@@ -502,6 +552,9 @@ void target_release(struct target *t)
 	free(t->th);
 	t->th = NULL;
 	t->nth = 0;
+	free(t->presets);
+	t->presets = NULL;
+	t->npreset = t->cappreset = 0;
 	if (t->memfd >= 0)
 		close(t->memfd);
 	t->memfd = -1;

@@ -25,6 +25,12 @@ enum target_state {
 
 struct target_thread;
 
+/* A thread's kernel state read before the threads were paused. */
+struct preset {
+	pid_t tid;
+	char state;
+};
+
 struct target {
 	pid_t pid;
 	int is_child;            /* launched by us: reap with waitpid */
@@ -54,6 +60,8 @@ struct target {
 	uint64_t exec_since;     /* exec'd at (ns since start), while waiting for Python */
 	int told_end;            /* the subprocess tracker knows it ended */
 	uint32_t cur_thread;     /* THREAD id whose locals are being written */
+	struct preset *presets;  /* --blocking: states by tid, for the next pass */
+	size_t npreset, cappreset;
 	struct psf_writer *w;
 	uint64_t start_mono_ns;
 };
@@ -75,6 +83,13 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
  * Changes t->state when the process is gone or exec'd.
  */
 int target_sample(struct target *t, uint64_t now_ns);
+
+/*
+ * Before the first sample: walk the thread list once without recording
+ * samples, so that pyproc_tids() knows which threads to pause (--blocking,
+ * --dump).  0, or a negative PSF_E_* when writing failed.
+ */
+int target_learn_threads(struct target *t);
 
 /* Use these pre-read thread states (tid, state char) for the next sample. */
 void target_preset_states(struct target *t, const pid_t *tids, const char *states, size_t n);

