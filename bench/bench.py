@@ -1036,10 +1036,13 @@ def environment(ctx):
     except OSError:
         env["os"] = "?"
     env["git"] = run_cmd(["git", "-C", ROOT, "describe", "--always", "--dirty", "--abbrev=10"])
-    dirty = run_cmd(["git", "-C", ROOT, "status", "--porcelain", "--", "capture", "analyze", "format",
-                     "bench", "Makefile"])
-    env["git_dirty_files"] = sorted(set(l[3:].strip() for l in dirty.splitlines()
-                                        if len(l) > 3 and not l.startswith("fatal")))
+    try:
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "capture", "analyze",
+                                "format", "bench", "Makefile"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, universal_newlines=True).stdout
+    except OSError:
+        dirty = ""
+    env["git_dirty_files"] = sorted(set(l[3:].strip() for l in dirty.splitlines() if len(l) > 3))
     env["capture_version"] = run_cmd([ctx.capture, "--version"])
     env["cc"] = run_cmd([os.environ.get("CC", "cc"), "--version"]).splitlines()[0]
     env["build"] = os.path.relpath(ctx.build, ROOT) if ctx.build.startswith(ROOT) else ctx.build

@@ -136,6 +136,24 @@ def scrub(obj):
     return obj
 
 
+RAW_KEEP = ("cpu_s", "samples", "maxrss_kb", "wall_s", "rc", "bytes", "bytes_zstd", "partial")
+
+
+def slim(obj):
+    """The committed copy keeps, per run, only the figures the tables use."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if k == "raw" and isinstance(v, list):
+                out[k] = [{kk: vv for kk, vv in x.items() if kk in RAW_KEEP} for x in v]
+            else:
+                out[k] = slim(v)
+        return out
+    if isinstance(obj, list):
+        return [slim(v) for v in obj]
+    return obj
+
+
 # ------------------------------------------------------------------ lookups
 
 class R:
@@ -943,7 +961,7 @@ def main():
     write_doc(args.doc, blocks)
     if args.results_copy:
         with open(args.results_copy, "w") as fh:
-            json.dump(scrub(res), fh, indent=1, sort_keys=True)
+            json.dump(slim(scrub(res)), fh, separators=(",", ":"), sort_keys=True)
             fh.write("\n")
     print_table(r)
 
