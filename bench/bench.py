@@ -1102,7 +1102,7 @@ def main():
     ctx.seconds = a.seconds or (1.0 if a.smoke else 2.0)
     ctx.slow_repeat = 5
     ctx.analysis_repeat = 3
-    ctx.size_seconds = 15.0
+    ctx.size_seconds = 30.0
     os.makedirs(ctx.work, exist_ok=True)
     tool_paths(ctx)
     signal.signal(signal.SIGTERM, on_signal)

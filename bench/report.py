@@ -664,8 +664,8 @@ def block_austin(r, args):
         out.append("")
     out.append("Short runs (a few seconds) include the one-off attach; the *whole run* column shows it. "
                "Their bytes per sample include the one-off definitions (strings, frames, stacks), "
-               "which weigh most at 100 Hz; *Capture file size* has 15 s captures of both tools. "
-               "Ratios below 1 mean pyspy uses less.")
+               "which weigh most at 100 Hz; *Capture file size* has %s s captures of both tools. "
+               "Ratios below 1 mean pyspy uses less." % f(r.res.get("size", {}).get("seconds"), 0))
     return "\n".join(out)
 
 
