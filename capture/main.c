@@ -902,6 +902,24 @@ int main(int argc, char **argv)
 			     (unsigned long long)ps.code_invalidations, (unsigned long long)ps.cache_drops,
 			     (unsigned long long)ps.tname_scans);
 		}
+		for (i = 0; i < sampler_ntargets(smp); i++) {
+			struct pyproc_stats ps;
+			struct target *t = sampler_target(smp, i);
+			char hist[512];
+			size_t len = 0;
+			unsigned b;
+			if (!t->py)
+				continue;
+			pyproc_stats(t->py, &ps);
+			for (b = 0; b < 16 && len < sizeof(hist) - 32; b++)
+				if (ps.read_hist[b])
+					len += (size_t)snprintf(hist + len, sizeof(hist) - len, " <%uus:%llu",
+								 1u << b, (unsigned long long)ps.read_hist[b]);
+			note(3, "pid %d: verifying reads: %llu slow (max %.1f us), %llu walks "
+			     "not trusted for it; by duration:%s", (int)t->pid,
+			     (unsigned long long)ps.slow_reads, ps.max_read_ns / 1e3,
+			     (unsigned long long)ps.torn_slow, len ? hist : " none");
+		}
 		note(3, "timing: %llu ticks, %llu missed, mean late %.1f us, max late %.1f us",
 		     (unsigned long long)ss.ticks, (unsigned long long)ss.missed,
 		     ss.ticks ? ss.sum_late_ns / 1e3 / (double)ss.ticks : 0.0, ss.max_late_ns / 1e3);

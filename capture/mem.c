@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 
 /* Merge BODY ranges whose gap is at most this many bytes. */
@@ -83,6 +84,7 @@ struct mem_view {
 	struct block *blocks, *cur;
 	size_t arena_total;
 	unsigned misses;
+	int prefetch_slow, batch_slow;   /* see mem_view_prefetch_slow() */
 	struct mem_view_stats st;
 };
 
@@ -270,6 +272,31 @@ static unsigned char *arena_alloc(struct mem_view *v, size_t len)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Account a verifying read of bytes that took ns; 1 if it was too slow. */
+static int read_slow(struct mem_view *v, uint64_t ns, size_t bytes)
+{
+	uint64_t bound = MEM_SLOW_BASE_NS + (uint64_t)bytes * MEM_SLOW_NS_PER_KIB / 1024;
+	unsigned b = 0;
+
+	while (b < 15 && (ns >> (10 + b)))
+		b++;
+	v->st.read_hist[b]++;
+	if (ns > v->st.max_read_ns)
+		v->st.max_read_ns = ns;
+	if (ns <= bound)
+		return 0;
+	v->st.slow_reads++;
+	return 1;
+}
+
 /* Read segs[from..to) into buf with as few system calls as possible. */
 static int read_segs(struct mem_view *v, size_t from, size_t to)
 {
@@ -425,7 +452,12 @@ int mem_view_begin(struct mem_view *v)
 		v->bufcap = bytes;
 	}
 	v->st.bytes += bytes;
-	return read_segs(v, 0, nseg);
+	{
+		uint64_t t0 = mono_ns();
+		r = read_segs(v, 0, nseg);
+		v->prefetch_slow = read_slow(v, mono_ns() - t0, bytes);
+	}
+	return r;
 }
 
 /* Segment in [lo, hi) (sorted, non-overlapping) containing the range. */
@@ -553,12 +585,17 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
 	struct iovec *r = v->riov;
 	size_t i = 0;
 
+	uint64_t t0;
+	size_t bytes = 0;
+
 	for (i = 0; i < n; i++) {
 		out[i] = arena_alloc(v, len[i]);
 		if (!out[i])
 			return -ENOMEM;
+		bytes += len[i];
 	}
 	i = 0;
+	t0 = mono_ns();
 	while (i < n) {
 		size_t k, m = n - i, total = 0;
 		ssize_t got;
@@ -602,7 +639,18 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
 		v->st.faults++;
 		i += k + 1;
 	}
+	v->batch_slow = read_slow(v, mono_ns() - t0, bytes);
 	return 0;
+}
+
+int mem_view_prefetch_slow(const struct mem_view *v)
+{
+	return v->prefetch_slow;
+}
+
+int mem_view_batch_slow(const struct mem_view *v)
+{
+	return v->batch_slow;
 }
 
 unsigned mem_view_misses(const struct mem_view *v)

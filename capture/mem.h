@@ -87,6 +87,25 @@ const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len);
 int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
 			size_t n, const uint8_t **out);
 
+/*
+ * Two copies of a range taken in one read are evidence of a stable stack
+ * only if little time passed between them: a target that repeats the same
+ * call pattern faster than the copy took can show the same inconsistent
+ * combination of caller and callee in both copies (an ABA).  The copy
+ * itself takes microseconds, but a reader preempted inside the system call
+ * (a busy host, a stalled vCPU) stretches the window arbitrarily.  A read
+ * that took longer than MEM_SLOW_BASE_NS plus MEM_SLOW_NS_PER_KIB per KiB
+ * is "slow": its copies must not be used to verify anything.
+ */
+#define MEM_SLOW_BASE_NS 20000u
+#define MEM_SLOW_NS_PER_KIB 500u
+
+/* 1 if this tick's prefetch (mem_view_begin) was slow. */
+int mem_view_prefetch_slow(const struct mem_view *v);
+
+/* 1 if the last mem_view_read_batch() was slow. */
+int mem_view_batch_slow(const struct mem_view *v);
+
 /* Remember a range for the next tick without reading it now. */
 void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls);
 
@@ -103,6 +122,9 @@ struct mem_view_stats {
 	uint64_t bytes;          /* bytes requested */
 	uint64_t misses;         /* on-demand reads */
 	uint64_t faults;         /* ranges that could not be read */
+	uint64_t slow_reads;     /* verifying reads over their time bound */
+	uint64_t max_read_ns;    /* longest verifying read */
+	uint64_t read_hist[16];  /* verifying reads by duration: [b] < 2^(10+b) ns */
 };
 void mem_view_stats(const struct mem_view *v, struct mem_view_stats *st);
 

@@ -1631,10 +1631,15 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 		return -1;
 	if (!bad && mem_view_misses(p->view) != misses0)
 		hint_tails(p, ts, &head);   /* verify_tail() asks for them itself */
-	if (!bad && mem_view_misses(p->view) == misses0 && (j = verify_tail(p, ts, &head)) >= 0) {
-		s->nframes = drop_leaves(p, n, (uint32_t)j);
-		s->flags |= flags;
-		return 0;
+	if (!bad && mem_view_misses(p->view) == misses0) {
+		/* Copies from a read that took too long prove nothing (mem.h). */
+		if (mem_view_prefetch_slow(p->view)) {
+			p->st.torn_slow++;
+		} else if ((j = verify_tail(p, ts, &head)) >= 0) {
+			s->nframes = drop_leaves(p, n, (uint32_t)j);
+			s->flags |= flags;
+			return 0;
+		}
 	}
 	/*
 	 * Frames were read on demand (the stack grew, or a first sample), or
@@ -1649,6 +1654,11 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 			return -1;
 		if (r < 0)
 			break;
+		if (mem_view_batch_slow(p->view)) {
+			p->st.torn_slow++;
+			bad = PSF_ERRK_TORN;
+			continue;
+		}
 		p->snapping = 1;
 		tsb = snap_find(p, ts, L->ts_read, 0);
 		if (tsb)
@@ -2187,4 +2197,7 @@ void pyproc_stats(const struct pyproc *p, struct pyproc_stats *st)
 	st->syscalls = ms.syscalls;
 	st->iovecs = ms.iovecs;
 	st->misses = ms.misses;
+	st->slow_reads = ms.slow_reads;
+	st->max_read_ns = ms.max_read_ns;
+	memcpy(st->read_hist, ms.read_hist, sizeof(st->read_hist));
 }

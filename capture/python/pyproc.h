@@ -110,9 +110,11 @@ const struct pyrt *pyproc_runtime(const struct pyproc *p);
 struct pyproc_stats {
 	uint64_t ticks, samples, partial, truncated, torn_retries;
 	uint64_t torn_leaf, torn_unstable, torn_miss, torn_bad;   /* failed retries, by cause */
+	uint64_t torn_slow;      /* walks not trusted because their read was slow */
 	uint64_t code_loads, code_validations, code_invalidations, cache_drops;
 	uint64_t tname_scans;
 	uint64_t syscalls, iovecs, misses;
+	uint64_t slow_reads, max_read_ns, read_hist[16];   /* see mem_view_stats */
 };
 void pyproc_stats(const struct pyproc *p, struct pyproc_stats *st);
 
