@@ -324,12 +324,21 @@ if [ -w /dev/full ]; then
 else
 	t_skip "analyze: a full disk is an error" "no writable /dev/full"
 fi
-if [ "$(id -u)" != 0 ]; then
-	mkdir -p "$T_TMP/ro" && chmod 555 "$T_TMP/ro"
-	t_run "$ANALYZE" load -d "$T_TMP/ro/x.db" web1.pyspy
+# Root ignores directory permissions: run that case as nobody (setpriv).
+as_user=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ANALYZE" 2>/dev/null; then
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+if [ "$(id -u)" != 0 ] || [ ${#as_user[@]} -gt 0 ]; then
+	pub=$(mktemp -d "${TMPDIR:-/tmp}/pyspy-ro.XXXXXX")
+	mkdir -p "$pub/ro" && cp web1.pyspy "$pub/" && chmod 755 "$pub" && chmod 644 "$pub/web1.pyspy" &&
+		chmod 555 "$pub/ro"
+	t_run "${as_user[@]}" "$ANALYZE" load -d "$pub/ro/x.db" "$pub/web1.pyspy"
 	t_expect "analyze: unwritable database directory" 1 '^$' "cannot open database '.*ro/x.db'"
+	rm -rf "$pub"
 else
-	t_skip "analyze: unwritable database directory" "running as root (permissions do not apply)"
+	t_skip "analyze: unwritable database directory" "running as root without setpriv (permissions do not apply)"
 fi
 
 # A load that fails halfway (file size limit) leaves the database as it was.
