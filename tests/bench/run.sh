@@ -51,6 +51,19 @@ def stderr_of(cfgs):
                 return (r.get("stderr") or "").splitlines()[-1:] or ["exit %s" % r["rc"]]
     return [""]
 
+# Without ptrace rights (containers, yama) the captures cannot attach: report
+# the phases that need them as skipped, with the capture's own message.
+noptrace = None
+for c in res.get("capture", {}).values():
+    for s in c.get("configs", []):
+        for r in s.get("raw", []):
+            e = r.get("stderr") or ""
+            if r.get("rc") and ("ptrace" in e or "ermission" in e):
+                noptrace = e.splitlines()[-1]
+
+def bad_or_skip(name, why):
+    (skip if noptrace else bad)(name, noptrace or why)
+
 cap = res.get("capture", {})
 if not cap:
     bad("capture", "phase produced no results")
@@ -84,7 +97,7 @@ for fam, sd in res.get("slowdown", {}).items():
         ok("slowdown %s" % fam, ", ".join("%s %.0f it/s" % (m, v[0]) for m, v in rates.items()))
     else:
         errs = [x.get("error") for v in modes.values() for x in v if "error" in x]
-        bad("slowdown %s" % fam, "no work rate for %s: %s" % (
+        bad_or_skip("slowdown %s" % fam, "no work rate for %s: %s" % (
             ", ".join(m for m, v in rates.items() if not v), errs[:1]))
 
 a = res.get("austin", {})
@@ -96,7 +109,7 @@ else:
         if "error" in c:
             bad(name, c["error"])
         elif not c["pyspy"].get("samples") or not c["austin"].get("samples"):
-            bad(name, "no samples (pyspy %s, austin %s)" % (c["pyspy"].get("samples"), c["austin"].get("samples")))
+            bad_or_skip(name, "no samples (pyspy %s, austin %s)" % (c["pyspy"].get("samples"), c["austin"].get("samples")))
         else:
             p, q = c["pyspy"]["cost_us_whole_run"], c["austin"]["cost_us_whole_run"]
             ok(name, "cost per sample pyspy/austin %.2f (whole run)" % (p / q))
@@ -106,9 +119,16 @@ for r in res.get("size", {}).get("runs", []):
     if "missing" in r:
         skip(name, r["missing"])
     elif "error" in r or not r.get("samples"):
-        bad(name, r.get("error", "no samples"))
+        bad_or_skip(name, r.get("error", "no samples"))
     else:
         ok(name, "%.2f bytes/sample over %d samples" % (r["bytes_per_sample"], r["samples"]))
+
+fl = res.get("floor", {})
+if fl.get("rows") and all(x.get("cost_us_median") for x in fl["rows"]):
+    ok("machine floor", ", ".join("%d Hz %s %.1f us/tick" % (x["rate"], "+syscalls" if x["syscalls"] else "timer",
+                                                           x["cost_us_median"]) for x in fl["rows"]))
+else:
+    bad_or_skip("machine floor", fl.get("error", "tick_floor gave no figure"))
 
 rows = res.get("synth", {}).get("rows", [])
 if rows and all(r.get("bytes_per_sample") for r in rows):
