@@ -92,13 +92,15 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
  * only if little time passed between them: a target that repeats the same
  * call pattern faster than the copy took can show the same inconsistent
  * combination of caller and callee in both copies (an ABA).  The copy
- * itself takes microseconds, but a reader preempted inside the system call
- * (a busy host, a stalled vCPU) stretches the window arbitrarily.  A read
- * that took longer than MEM_SLOW_BASE_NS plus MEM_SLOW_NS_PER_KIB per KiB
- * is "slow": its copies must not be used to verify anything.
+ * itself takes microseconds (4-16 us for a typical stack on a VM, up to
+ * ~60 us under memory contention), but a reader preempted inside the
+ * system call (a busy host, a stalled vCPU) stretches the window to
+ * milliseconds, long enough for any call pattern to come round again.  A
+ * read that took longer than MEM_SLOW_BASE_NS plus MEM_SLOW_NS_PER_KIB per
+ * KiB is "slow": its copies must not be used to verify anything.
  */
-#define MEM_SLOW_BASE_NS 20000u
-#define MEM_SLOW_NS_PER_KIB 500u
+#define MEM_SLOW_BASE_NS 200000u
+#define MEM_SLOW_NS_PER_KIB 1000u
 
 /* 1 if this tick's prefetch (mem_view_begin) was slow. */
 int mem_view_prefetch_slow(const struct mem_view *v);

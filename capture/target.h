@@ -45,6 +45,7 @@ struct target {
 	uint32_t process_id;     /* PROCESS record id */
 	uint64_t first_ns;
 	uint64_t last_ns;
+	uint64_t tick_ns;        /* time of the tick being sampled (ns since start) */
 	int memfd;               /* /proc/PID/mem: reads 0 bytes after exec/exit */
 	uint64_t probe_addr;     /* an address mapped in the original image */
 	uint64_t exe_dev, exe_ino; /* its executable when attached */
