@@ -85,6 +85,8 @@ struct mem_view {
 	size_t arena_total;
 	unsigned misses;
 	int prefetch_slow, batch_slow;   /* see mem_view_prefetch_slow() */
+	uint64_t unit_ns;                /* typical verifying-read cost per unit, x 16 */
+	unsigned nreads;                 /* verifying reads measured */
 	struct mem_view_stats st;
 };
 
@@ -280,21 +282,34 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Account a verifying read of bytes that took ns; 1 if it was too slow. */
-static int read_slow(struct mem_view *v, uint64_t ns, size_t bytes)
+/*
+ * Account a verifying read of n ranges, bytes in all, that took ns; 1 if
+ * it stalled (mem.h).  What a read normally costs depends on the machine
+ * and on the shape of the stacks (a 30-frame chunk copy takes microseconds,
+ * 4096 heap frames milliseconds), so the bound is learnt: a running average
+ * of the cost per unit (a KiB, or two ranges) of this view's reads.
+ */
+static int read_slow(struct mem_view *v, uint64_t ns, size_t n, size_t bytes)
 {
-	uint64_t bound = MEM_SLOW_BASE_NS + (uint64_t)bytes * MEM_SLOW_NS_PER_KIB / 1024;
+	uint64_t units = bytes / 1024 + 2 * (uint64_t)n + 1, per = ns * 16 / units;
 	unsigned b = 0;
+	int slow;
 
 	while (b < 15 && (ns >> (10 + b)))
 		b++;
 	v->st.read_hist[b]++;
 	if (ns > v->st.max_read_ns)
 		v->st.max_read_ns = ns;
-	if (ns <= bound)
-		return 0;
-	v->st.slow_reads++;
-	return 1;
+	slow = v->nreads >= MEM_SLOW_LEARN &&
+	       ns > MEM_SLOW_BASE_NS + MEM_SLOW_FACTOR * v->unit_ns * units / 16;
+	/* A stall must not teach the average that stalls are normal. */
+	if (v->nreads && per > 4 * v->unit_ns)
+		per = 4 * v->unit_ns;
+	v->unit_ns = v->nreads ? (v->unit_ns * 7 + per) / 8 : per;
+	v->nreads++;
+	if (slow)
+		v->st.slow_reads++;
+	return slow;
 }
 
 /* Read segs[from..to) into buf with as few system calls as possible. */
@@ -455,7 +470,7 @@ int mem_view_begin(struct mem_view *v)
 	{
 		uint64_t t0 = mono_ns();
 		r = read_segs(v, 0, nseg);
-		v->prefetch_slow = read_slow(v, mono_ns() - t0, bytes);
+		v->prefetch_slow = read_slow(v, mono_ns() - t0, nseg, bytes);
 	}
 	return r;
 }
@@ -639,7 +654,7 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
 		v->st.faults++;
 		i += k + 1;
 	}
-	v->batch_slow = read_slow(v, mono_ns() - t0, bytes);
+	v->batch_slow = read_slow(v, mono_ns() - t0, n, bytes);
 	return 0;
 }
 

@@ -96,11 +96,14 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
  * ~60 us under memory contention), but a reader preempted inside the
  * system call (a busy host, a stalled vCPU) stretches the window to
  * milliseconds, long enough for any call pattern to come round again.  A
- * read that took longer than MEM_SLOW_BASE_NS plus MEM_SLOW_NS_PER_KIB per
- * KiB is "slow": its copies must not be used to verify anything.
+ * read that took longer than MEM_SLOW_BASE_NS plus MEM_SLOW_FACTOR times
+ * what a read of its size usually costs in this view (learnt over the
+ * first MEM_SLOW_LEARN reads and kept as a running average) is "slow": its
+ * copies must not be used to verify anything.
  */
 #define MEM_SLOW_BASE_NS 200000u
-#define MEM_SLOW_NS_PER_KIB 1000u
+#define MEM_SLOW_FACTOR 8u
+#define MEM_SLOW_LEARN 8u
 
 /* 1 if this tick's prefetch (mem_view_begin) was slow. */
 int mem_view_prefetch_slow(const struct mem_view *v);
