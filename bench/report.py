@@ -679,22 +679,26 @@ def block_size_real(r, args):
         "30 frames, a few leaf lines); *diverse* = `bench/targets/diverse.py`, one thread looping "
         "over json, re, difflib, textwrap, random and decimal work. Bytes per sample = file size / "
         "samples (everything included: header, definitions, trailer). Distinct stacks: lines of "
-        "`pyspy-analyze collapsed` (pyspy) or distinct stack strings (austin)." % f(s.get("seconds"), 0))
+        "`pyspy-analyze collapsed` (pyspy) or distinct stack strings (austin). Partial: the share "
+        "of pyspy's samples recorded as partial, because the stack changed under every verifying "
+        "read (pyspy never records an unverified stack; austin has no such check)." % f(s.get("seconds"), 0))
     out.append("")
     rows = []
     for e in s.get("runs", []):
         if "missing" in e:
-            rows.append([e["family"], "–", "–", "missing: " + e["missing"], "", "", "", ""])
+            rows.append([e["family"], "–", "–", "missing: " + e["missing"], "", "", "", "", ""])
             continue
         if "error" in e:
-            rows.append([e["family"], e["workload"], e["tool"], "error: " + e["error"], "", "", "", ""])
+            rows.append([e["family"], e["workload"], e["tool"], "error: " + e["error"], "", "", "", "", ""])
             continue
         rows.append([fam_name(r, e["family"]), e["workload"], e["tool"], "{:,}".format(e["samples"]),
                      "{:,}".format(e["bytes"]), f(e["bytes_per_sample"], 2),
                      f(e.get("bytes_per_sample_zstd"), 2) if e["tool"] == "austin" else "",
-                     e.get("distinct_stacks", "")])
+                     e.get("distinct_stacks", ""),
+                     "%.1f %%" % (100.0 * e.get("partial", 0) / e["samples"])
+                     if e["tool"] == "pyspy" and e["samples"] else ""])
     out.append(table(["Python", "workload", "tool", "samples", "bytes", "bytes/sample",
-                      "bytes/sample after zstd -6", "distinct stacks"], rows))
+                      "bytes/sample after zstd -6", "distinct stacks", "partial"], rows))
     return "\n".join(out)
 
 

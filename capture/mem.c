@@ -75,10 +75,10 @@ struct mem_view {
 	struct hint *hints, *prev;
 	size_t nhints, nprev, caphints, capprev;
 	struct seg *segs;
-	size_t capsegs, nhead, nbody, nlate, ntail;
+	size_t capsegs, nhead, nbody, nlate, nseal, ntail;
 	unsigned char *buf;
 	size_t bufcap;
-	struct iovec *riov;
+	struct iovec *riov, *liov;
 	struct miss *missv;
 	size_t nmiss, capmiss;
 	struct block *blocks, *cur;
@@ -98,7 +98,10 @@ struct mem_view *mem_view_new(pid_t pid)
 		return NULL;
 	v->pid = pid;
 	v->riov = malloc(MEM_MAX_IOV * sizeof(*v->riov));
-	if (!v->riov) {
+	v->liov = malloc(MEM_MAX_IOV * sizeof(*v->liov));
+	if (!v->riov || !v->liov) {
+		free(v->riov);
+		free(v->liov);
 		free(v);
 		return NULL;
 	}
@@ -120,6 +123,7 @@ void mem_view_free(struct mem_view *v)
 	free(v->segs);
 	free(v->buf);
 	free(v->riov);
+	free(v->liov);
 	free(v->missv);
 	free(v);
 }
@@ -128,7 +132,7 @@ void mem_view_reset(struct mem_view *v)
 {
 	v->nhints = 0;
 	v->nprev = 0;
-	v->nhead = v->nbody = v->nlate = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = 0;
 	v->nmiss = 0;
 }
 
@@ -151,12 +155,13 @@ static struct seg *find_seg(struct seg *s, size_t lo, size_t hi, uint64_t addr, 
 /* The group of segments a class was read in: [*lo, *hi). */
 static void group(const struct mem_view *v, enum mem_class cls, size_t *lo, size_t *hi)
 {
-	size_t b = v->nbody, h = b + v->nhead, l = h + v->nlate;
+	size_t b = v->nbody, h = b + v->nhead, l = h + v->nlate, e = l + v->nseal;
 
 	switch (cls) {
 	case MEM_HEAD: *lo = b; *hi = h; return;
 	case MEM_LATE: *lo = h; *hi = l; return;
-	case MEM_TAIL: *lo = l; *hi = l + v->ntail; return;
+	case MEM_SEAL: *lo = l; *hi = e; return;
+	case MEM_TAIL: *lo = e; *hi = e + v->ntail; return;
 	default: *lo = 0; *hi = b; return;
 	}
 }
@@ -312,26 +317,41 @@ static int read_slow(struct mem_view *v, uint64_t ns, size_t n, size_t bytes)
 	return slow;
 }
 
-/* Read segs[from..to) into buf with as few system calls as possible. */
+/*
+ * The segment read at position j of a tick's read.  TAIL segments are read
+ * in descending address order, the opposite of the LATE copies: a torn
+ * combination of caller and callee in the first copy (the callee copied
+ * before a transition, the caller after) then shows in the second only if
+ * the opposite transition happened between the same two ranges, so a
+ * program whose period matches the read's duration cannot make both
+ * copies straddle the same transition.
+ */
+static size_t read_seg(const struct mem_view *v, size_t j)
+{
+	size_t e = v->nbody + v->nhead + v->nlate + v->nseal;
+
+	return j < e ? j : e + (e + v->ntail - 1 - j);
+}
+
+/* Read segs[from..to) (in read order) with as few system calls as possible. */
 static int read_segs(struct mem_view *v, size_t from, size_t to)
 {
 	size_t i = from, faults = 0;
 
 	while (i < to) {
-		size_t n = to - i, k, total = 0;
-		struct iovec l;
+		size_t n = to - i, k;
 		ssize_t r;
 
 		if (n > MEM_MAX_IOV)
 			n = MEM_MAX_IOV;
 		for (k = 0; k < n; k++) {
-			v->riov[k].iov_base = (void *)(uintptr_t)v->segs[i + k].addr;
-			v->riov[k].iov_len = v->segs[i + k].len;
-			total += v->segs[i + k].len;
+			const struct seg *sg = &v->segs[read_seg(v, i + k)];
+			v->riov[k].iov_base = (void *)(uintptr_t)sg->addr;
+			v->riov[k].iov_len = sg->len;
+			v->liov[k].iov_base = v->buf + sg->off;
+			v->liov[k].iov_len = sg->len;
 		}
-		l.iov_base = v->buf + v->segs[i].off;
-		l.iov_len = total;
-		r = process_vm_readv(v->pid, &l, 1, v->riov, n, 0);
+		r = process_vm_readv(v->pid, v->liov, n, v->riov, n, 0);
 		v->st.syscalls++;
 		v->st.iovecs += n;
 		if (r < 0) {
@@ -342,10 +362,10 @@ static int read_segs(struct mem_view *v, size_t from, size_t to)
 		}
 		/* Mark complete segments; the first incomplete one failed. */
 		for (k = 0; k < n; k++) {
-			size_t len = v->segs[i + k].len;
-			if ((size_t)r >= len) {
-				v->segs[i + k].ok = 1;
-				r -= (ssize_t)len;
+			struct seg *sg = &v->segs[read_seg(v, i + k)];
+			if ((size_t)r >= sg->len) {
+				sg->ok = 1;
+				r -= (ssize_t)sg->len;
 			} else {
 				break;
 			}
@@ -354,7 +374,7 @@ static int read_segs(struct mem_view *v, size_t from, size_t to)
 			i += n;
 			continue;
 		}
-		v->segs[i + k].ok = 0;
+		v->segs[read_seg(v, i + k)].ok = 0;
 		v->st.faults++;
 		i += k + 1;
 		if (++faults >= MEM_MAX_FAULTS)
@@ -374,7 +394,7 @@ int mem_view_begin(struct mem_view *v)
 	 * when there are new ones.
 	 */
 	{
-		size_t nnew = v->nhints, k = 0, total = v->nbody + v->nhead + v->nlate + v->ntail;
+		size_t nnew = v->nhints, k = 0, total = v->nbody + v->nhead + v->nlate + v->nseal + v->ntail;
 		if (v->capprev < nnew + total) {
 			size_t nc = v->capprev ? v->capprev : 256;
 			struct hint *nh;
@@ -404,17 +424,17 @@ int mem_view_begin(struct mem_view *v)
 			qsort(v->prev, n, sizeof(*v->prev), hint_cmp);
 	}
 	arena_reset(v);
-	v->nhead = v->nbody = v->nlate = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = 0;
 	if (n == 0)
 		return 0;
 	if ((r = ensure_segs(v, n)) < 0)
 		return r;
-	/* Classes come out in order HEAD(1)... no: BODY(0), HEAD(1), TAIL(2). */
-	for (c = 0; c < 4; c++) {
+	for (c = 0; c < 5; c++) {
 		/* BODY first: HEAD (thread states) is read just before the
-		 * frames (LATE) and their second copies (TAIL), keeping the
-		 * window a torn read could slip through as short as possible. */
-		static const uint8_t order[4] = { MEM_BODY, MEM_HEAD, MEM_LATE, MEM_TAIL };
+		 * frames (LATE), the words saying where the stack ends (SEAL)
+		 * and the frames' second copies (TAIL), keeping the window a
+		 * torn read could slip through as short as possible. */
+		static const uint8_t order[5] = { MEM_BODY, MEM_HEAD, MEM_LATE, MEM_SEAL, MEM_TAIL };
 		uint8_t cls = order[c];
 		size_t start = nseg;
 		for (i = 0; i < n; i++) {
@@ -450,6 +470,8 @@ int mem_view_begin(struct mem_view *v)
 			v->nbody = nseg - start;
 		else if (cls == MEM_LATE)
 			v->nlate = nseg - start;
+		else if (cls == MEM_SEAL)
+			v->nseal = nseg - start;
 		else
 			v->ntail = nseg - start;
 	}
@@ -508,18 +530,18 @@ const void *mem_view_get(struct mem_view *v, uint64_t addr, size_t len,
 		*err = -EINVAL;
 		return NULL;
 	}
-	/* Groups in read order: BODY, HEAD, LATE (TAIL is for mem_view_tail). */
+	/* Groups in read order: BODY, HEAD, LATE (SEAL and TAIL have their own getters). */
 	s = find_seg(v->segs, 0, v->nbody, addr, len);
 	if (!s)
 		s = find_seg(v->segs, v->nbody, v->nbody + v->nhead, addr, len);
 	if (!s)
 		s = find_seg(v->segs, v->nbody + v->nhead, v->nbody + v->nhead + v->nlate, addr, len);
 	if (s) {
-		if (cls != MEM_NOHINT && cls != MEM_TAIL)
+		if (cls != MEM_NOHINT && cls != MEM_TAIL && cls != MEM_SEAL)
 			seg_use(s, addr, len);
 		return v->buf + s->off + (addr - s->addr);
 	}
-	if (cls != MEM_TAIL)
+	if (cls != MEM_TAIL && cls != MEM_SEAL)
 		hint_add(v, addr, len, cls);
 	for (i = v->nmiss; i > 0; i--) {
 		const struct miss *m = &v->missv[i - 1];
@@ -537,7 +559,7 @@ const void *mem_view_get_fresh(struct mem_view *v, uint64_t addr, size_t len,
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (cls != MEM_TAIL)
+	if (cls != MEM_TAIL && cls != MEM_SEAL)
 		mem_view_hint(v, addr, len, cls);
 	return read_now(v, addr, len, err);
 }
@@ -580,18 +602,30 @@ static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *
 	return p;
 }
 
-const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
+/* The copy of class cls (TAIL or SEAL) of a range prefetched this tick. */
+static const void *late_copy(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
 {
-	size_t lo = v->nhead + v->nbody + v->nlate;
+	size_t lo, hi;
 	struct seg *s;
 
-	s = find_seg(v->segs, lo, lo + v->ntail, addr, len);
+	group(v, cls, &lo, &hi);
+	s = find_seg(v->segs, lo, hi, addr, len);
 	if (!s) {
-		hint_add(v, addr, len, MEM_TAIL);
+		hint_add(v, addr, len, cls);
 		return NULL;
 	}
 	seg_use(s, addr, len);
 	return v->buf + s->off + (addr - s->addr);
+}
+
+const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
+{
+	return late_copy(v, addr, len, MEM_TAIL);
+}
+
+const void *mem_view_seal(struct mem_view *v, uint64_t addr, size_t len)
+{
+	return late_copy(v, addr, len, MEM_SEAL);
 }
 
 int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
@@ -623,14 +657,11 @@ int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t
 			r[k].iov_len = len[i + k];
 			total += len[i + k];
 		}
-		{
-			struct iovec lv[MEM_MAX_IOV];
-			for (k = 0; k < m; k++) {
-				lv[k].iov_base = (void *)(uintptr_t)out[i + k];
-				lv[k].iov_len = len[i + k];
-			}
-			got = process_vm_readv(v->pid, lv, m, r, m, 0);
+		for (k = 0; k < m; k++) {
+			v->liov[k].iov_base = (void *)(uintptr_t)out[i + k];
+			v->liov[k].iov_len = len[i + k];
 		}
+		got = process_vm_readv(v->pid, v->liov, m, r, m, 0);
 		v->st.syscalls++;
 		v->st.iovecs += m;
 		v->st.bytes += total;

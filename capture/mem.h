@@ -14,9 +14,12 @@
  *    tick.  Ranges not prefetched are read on demand ("misses").
  *
  * Ordering classes let a walker detect torn reads: MEM_BODY ranges are read
- * first, then MEM_HEAD, then MEM_LATE, and MEM_TAIL last, all in the same
- * system call.  Frames read as LATE and again as TAIL are two copies taken
- * a few microseconds apart, after everything the walk used.
+ * first, then MEM_HEAD, MEM_LATE, MEM_SEAL, and MEM_TAIL last, all in the
+ * same system call.  Frames read as LATE and again as TAIL are two copies
+ * taken a few microseconds apart, after everything the walk used; the
+ * words read as SEAL between them (where the stack ends) are then known to
+ * be bracketed by two agreeing copies, as a seqlock reader brackets its
+ * data with two reads of the sequence.
  *
  * Errors are negative errno values: -EFAULT (range not mapped), -ESRCH (the
  * process is gone), -EPERM (no ptrace rights), -ENOMEM.
@@ -40,7 +43,8 @@ enum mem_class {
 	MEM_TAIL = 2,     /* read after every BODY range; only mem_view_tail() sees it */
 	MEM_NOHINT = 3,   /* read now if not cached, do not prefetch next tick */
 	MEM_LATE = 4,     /* like BODY, read after the other BODY ranges, just
-			   * before TAIL: the ranges a walker verifies */
+			   * before SEAL: the ranges a walker verifies */
+	MEM_SEAL = 5,     /* read between LATE and TAIL; only mem_view_seal() sees it */
 };
 
 struct mem_view;
@@ -78,6 +82,9 @@ const void *mem_view_get_fresh(struct mem_view *v, uint64_t addr, size_t len,
  * none.  Hints it again for the next tick.
  */
 const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len);
+
+/* The same for a MEM_SEAL copy. */
+const void *mem_view_seal(struct mem_view *v, uint64_t addr, size_t len);
 
 /*
  * Read n ranges now in as few system calls as possible (fresh copies for

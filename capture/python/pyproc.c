@@ -28,6 +28,7 @@
 #define MAX_CHUNKS 64
 #define SNAP_MAX (PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED + MAX_CHUNKS + 4)
 #define SNAP_ROUNDS 3            /* snapshot retries of one thread per tick */
+#define SNAP_FRESH_MAX 64        /* ranges read outside a snapshot per round */
 #define CHUNK_MAX (1u << 20)
 #define REFCNT_MAX (1ll << 48)   /* immortal objects have large counts */
 #define TNAME_PERIOD_NS 1000000000ull
@@ -167,6 +168,7 @@ struct pyproc {
 	uint32_t nvisit;
 	/* snapshot retries: ranges read twice in one system call */
 	int snapping, snap_miss;
+	unsigned snap_fresh;             /* ranges read outside this round's snapshot */
 	uint64_t snap_missing;
 	uint32_t snap_missing_len;
 	uint32_t nsnap;
@@ -285,11 +287,24 @@ static const uint8_t *rdf(struct pyproc *p, uint64_t addr, size_t len, enum mem_
 	if (!p->snapping)
 		return rd(p, addr, len, cls);
 	b = snap_find(p, addr, len, 0);
-	if (!b && !p->snap_miss) {
+	if (b)
+		return b;
+	if (!p->snap_miss) {
 		/* Remember the first range missing: the next snapshot adds it. */
 		p->snap_miss = 1;
 		p->snap_missing = addr;
 		p->snap_missing_len = (uint32_t)len;
+	}
+	/*
+	 * This walk is not trusted any more, but going on with fresh reads
+	 * finds every frame the stack has now: the next snapshot copies them
+	 * all (they are visited), instead of one more per round.
+	 */
+	b = NULL;
+	if (p->snap_fresh < SNAP_FRESH_MAX) {
+		int err;
+		p->snap_fresh++;
+		b = mem_view_get_fresh(p->view, addr, len, MEM_NOHINT, &err);
 	}
 	if (!b)
 		p->last_err = -EAGAIN;
@@ -1314,7 +1329,11 @@ static void leaf_words(const struct py_layout *L, struct leafwords *w)
  * or -1 when the thread is somewhere the walk did not see.
  *   A caller being current means the leaf returned: the stack from that
  *   caller down is still right (the caller's copies are compared).
- *   <= 3.10: any other frame is new work above the live leaf.
+ *   <= 3.10: any other frame is -1.  It may be new work above the live
+ *   leaf, but no copy shows its chain: the leaf may as well have returned
+ *   and its frame been reused by a call from another caller, while the
+ *   copies of leaf and caller, each taken on either side of such a
+ *   transition, agree (an ABA the torn-stack test provoked on 3.8).
  *   3.11+: the current frame's chain (in the second copy of the stack
  *   chunk) must pass through the leaf: the stack may only have grown.
  *   (Lying below the chunk's top is not enough: a returned frame's slot can
@@ -1371,7 +1390,7 @@ static int leaf_live(struct pyproc *p, const struct leaf *head, const uint8_t *t
 		if (p->vaddr[i] == now)
 			return (int)i;
 	if (L->ts_frame >= 0)
-		return 0;   /* <= 3.10: new frames above a live leaf */
+		return -1;   /* <= 3.10: new frames, or another stack: no copy says which */
 	/* 3.11+: the stack only grew if the new chain passes the leaf. */
 	return now && u64at(tw + (lw.chunk - lw.lo)) == (p->nchunks ? p->chunks[0].lo : 0) &&
 	       reaches(p, now, head->frame, snap) ? 0 : -1;
@@ -1478,8 +1497,8 @@ static void snap_merge(struct pyproc *p)
 
 /*
  * Read, in one system call, the thread state, every stack range the last
- * walk used (plus the frame it could not find), the same ranges again,
- * then the thread state's stack words again.
+ * walk used (plus the frame it could not find), the thread state's stack
+ * words again, then the same ranges again in reverse order.
  */
 static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 {
@@ -1487,7 +1506,7 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 	struct leafwords lw;
 	uint32_t i, n = 0, ns, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
 	uint64_t missing = p->snap_miss ? p->snap_missing : 0;
-	unsigned k;
+	unsigned k, w;
 	int r;
 
 	p->nsnap = 0;
@@ -1513,10 +1532,8 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 		p->ra[n] = p->snap_addr[i];
 		p->rl[n++] = p->snap_len[i];
 	}
-	for (i = 0; i < ns; i++) {
-		p->ra[n] = p->snap_addr[i];
-		p->rl[n++] = p->snap_len[i];
-	}
+	/* Between the two copies: the words say where the stack ended at a
+	 * moment both copies bracket (mem.h, MEM_SEAL). */
 	leaf_words(L, &lw);
 	p->ra[n] = ts + (uint64_t)lw.lo;
 	p->rl[n++] = lw.len;
@@ -1524,15 +1541,21 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 		p->ra[n] = head->cframe + (uint64_t)L->cf_current_frame;
 		p->rl[n++] = 8;
 	}
+	w = n - ns;
+	/* The second copy in the opposite order (mem.c, read_seg()). */
+	for (i = ns; i-- > 0;) {
+		p->ra[n] = p->snap_addr[i];
+		p->rl[n++] = p->snap_len[i];
+	}
 	r = mem_view_read_batch(p->view, p->ra, p->rl, n, p->rout);
 	if (r < 0)
 		return r;
 	for (i = 0; i < ns; i++) {
 		p->snap_a[i] = p->rout[i];
-		p->snap_b[i] = p->rout[ns + i];
+		p->snap_b[i] = p->rout[ns + w + (ns - 1 - i)];
 	}
-	p->snap_words = p->rout[2 * ns];
-	p->snap_cf = head->cframe ? p->rout[2 * ns + 1] : NULL;
+	p->snap_words = p->rout[ns];
+	p->snap_cf = head->cframe ? p->rout[ns + 1] : NULL;
 	p->snap_miss = 0;
 	p->snap_missing = 0;
 	return p->snap_words ? 0 : -EFAULT;
@@ -1569,9 +1592,9 @@ static int verify_tail(struct pyproc *p, uint64_t ts, const struct leaf *head)
 	int j;
 
 	leaf_words(L, &lw);
-	tw = mem_view_tail(p->view, ts + (uint64_t)lw.lo, lw.len);
+	tw = mem_view_seal(p->view, ts + (uint64_t)lw.lo, lw.len);
 	if (head->cframe)
-		cf = mem_view_tail(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8);
+		cf = mem_view_seal(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8);
 	if (!tw || (head->cframe && !cf))
 		return -1;
 	j = leaf_live(p, head, tw, cf, 0);
@@ -1601,9 +1624,9 @@ static void hint_tails(struct pyproc *p, uint64_t ts, const struct leaf *head)
 	struct leafwords lw;
 
 	leaf_words(L, &lw);
-	mem_view_hint(p->view, ts + (uint64_t)lw.lo, lw.len, MEM_TAIL);
+	mem_view_hint(p->view, ts + (uint64_t)lw.lo, lw.len, MEM_SEAL);
 	if (head->cframe)
-		mem_view_hint(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8, MEM_TAIL);
+		mem_view_hint(p->view, head->cframe + (uint64_t)L->cf_current_frame, 8, MEM_SEAL);
 	if (c)
 		mem_view_hint(p->view, c->lo, c->hi - c->lo, MEM_TAIL);
 	for (i = 0; i < p->nvisit; i++) {
@@ -1660,6 +1683,7 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 			continue;
 		}
 		p->snapping = 1;
+		p->snap_fresh = 0;
 		tsb = snap_find(p, ts, L->ts_read, 0);
 		if (tsb)
 			n = walk(p, tsb, &head, &flags, &bad);

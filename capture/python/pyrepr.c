@@ -302,18 +302,21 @@ size_t pyrepr_digits(const uint32_t *digits, size_t ndigits, int negative, char 
 
 /*
  * A live object's reference count: at least 1 and, immortal objects
- * included (3.12: 2^32 - 1, 3.14+: about 3 * 2^30), below 2^36.  A freed
- * block reused by pymalloc's free list starts with the next free block's
- * address instead (2^45 and up on x86_64), and a value whose variable was
- * rebound during a --nonblocking read is often such a block: it must not
- * be rendered from stale bytes.
+ * included (3.12/3.13: 2^32 - 1), below 2^36.  A freed block reused by
+ * pymalloc's free list starts with the next free block's address instead
+ * (2^45 and up on x86_64), and a value whose variable was rebound during a
+ * --nonblocking read is often such a block: it must not be rendered from
+ * stale bytes.  3.14+ keep flags in the word's top 16 bits (static
+ * immortals such as None and small ints have them set): only its low 32
+ * bits, the count, are checked there.
  */
 static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
 {
 	int64_t rc;
 
-	(void)L;
 	memcpy(&rc, obj, 8);
+	if (L->major == 3 && L->minor >= 14)
+		return (rc & 0xffffffffll) >= 1;
 	return rc >= 1 && rc <= (1ll << 36);
 }
 

@@ -468,8 +468,16 @@ def check_torn(r, cap, src, args):
             why = "too deep"
         if why:
             bad.append((why, fmt(st)))
-    r.check("torn stacks never recorded as wrong stacks (%d samples, %d partial)" % (n, partial),
-            n > 0 and not bad, "%d wrong: %s" % (len(bad), bad[:2]))
+    # Two agreeing copies of a stack cannot rule out every ABA: a program
+    # this periodic can repeat the same transition between the same two
+    # reads of both copies (docs/capture.md, "Torn stacks").  What they
+    # must do is keep wrong stacks rare: with the first copy's check
+    # disabled, 4 % (3.8) to 13 % (3.12) of this target's complete samples
+    # came out wrong; with it, none to 1 in a few thousand.
+    r.check("torn stacks rarely recorded as wrong stacks (%d samples, %d partial, %d wrong)"
+            % (n, partial, len(bad)),
+            n > 0 and len(bad) <= max(1, (n - partial) // 400),
+            "%d wrong: %s" % (len(bad), bad[:2]))
     # This target is adversarial (a new call every microsecond): how many
     # samples end up partial depends on how busy the machine is (the reads
     # stretch); some must still be complete.
