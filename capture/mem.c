@@ -75,7 +75,7 @@ struct mem_view {
 	struct hint *hints, *prev;
 	size_t nhints, nprev, caphints, capprev;
 	struct seg *segs;
-	size_t capsegs, nhead, nbody, nlate, nseal, ntail;
+	size_t capsegs, nhead, nbody, nlate, nseal, ntail, nagain;
 	unsigned char *buf;
 	size_t bufcap;
 	struct iovec *riov, *liov;
@@ -132,7 +132,7 @@ void mem_view_reset(struct mem_view *v)
 {
 	v->nhints = 0;
 	v->nprev = 0;
-	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = v->nagain = 0;
 	v->nmiss = 0;
 }
 
@@ -162,6 +162,7 @@ static void group(const struct mem_view *v, enum mem_class cls, size_t *lo, size
 	case MEM_LATE: *lo = h; *hi = l; return;
 	case MEM_SEAL: *lo = l; *hi = e; return;
 	case MEM_TAIL: *lo = e; *hi = e + v->ntail; return;
+	case MEM_AGAIN: *lo = e + v->ntail; *hi = e + v->ntail + v->nagain; return;
 	default: *lo = 0; *hi = b; return;
 	}
 }
@@ -173,7 +174,7 @@ void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class
 	size_t lo, hi;
 	struct seg *s;
 
-	if (cls == MEM_NOHINT || len == 0 || len > MEM_MERGE_MAX)
+	if (cls == MEM_NOHINT || cls == MEM_AGAIN || len == 0 || len > MEM_MERGE_MAX)
 		return;
 	group(v, cls, &lo, &hi);
 	s = find_seg(v->segs, lo, hi, addr, len);
@@ -186,7 +187,7 @@ void mem_view_hint(struct mem_view *v, uint64_t addr, size_t len, enum mem_class
 
 static void hint_add(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
 {
-	if (cls == MEM_NOHINT || len == 0 || len > MEM_MERGE_MAX)
+	if (cls == MEM_NOHINT || cls == MEM_AGAIN || len == 0 || len > MEM_MERGE_MAX)
 		return;
 	if (v->nhints == v->caphints) {
 		size_t nc = v->caphints ? v->caphints * 2 : 256;
@@ -319,18 +320,19 @@ static int read_slow(struct mem_view *v, uint64_t ns, size_t n, size_t bytes)
 
 /*
  * The segment read at position j of a tick's read.  TAIL segments are read
- * in descending address order, the opposite of the LATE copies: a torn
- * combination of caller and callee in the first copy (the callee copied
- * before a transition, the caller after) then shows in the second only if
- * the opposite transition happened between the same two ranges, so a
- * program whose period matches the read's duration cannot make both
- * copies straddle the same transition.
+ * in descending address order, between the LATE copies and the AGAIN ones
+ * (the TAIL ranges once more), both ascending: a torn combination of
+ * caller and callee in one copy (the callee copied before a transition,
+ * the caller after) shows in the next only if the opposite transition
+ * happened between the same two ranges, and in the third only if the
+ * first did again.  A program whose period matches the read's duration
+ * can repeat one transition at the right moment; it has to repeat both.
  */
 static size_t read_seg(const struct mem_view *v, size_t j)
 {
 	size_t e = v->nbody + v->nhead + v->nlate + v->nseal;
 
-	return j < e ? j : e + (e + v->ntail - 1 - j);
+	return j < e || j >= e + v->ntail ? j : e + (e + v->ntail - 1 - j);
 }
 
 /* Read segs[from..to) (in read order) with as few system calls as possible. */
@@ -424,10 +426,10 @@ int mem_view_begin(struct mem_view *v)
 			qsort(v->prev, n, sizeof(*v->prev), hint_cmp);
 	}
 	arena_reset(v);
-	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = 0;
+	v->nhead = v->nbody = v->nlate = v->nseal = v->ntail = v->nagain = 0;
 	if (n == 0)
 		return 0;
-	if ((r = ensure_segs(v, n)) < 0)
+	if ((r = ensure_segs(v, 2 * n)) < 0)   /* TAIL ranges twice */
 		return r;
 	for (c = 0; c < 5; c++) {
 		/* BODY first: HEAD (thread states) is read just before the
@@ -475,6 +477,13 @@ int mem_view_begin(struct mem_view *v)
 		else
 			v->ntail = nseg - start;
 	}
+	/* AGAIN: the TAIL segments once more (mem_view_again()). */
+	for (i = nseg - v->ntail, c = nseg; i < c && bytes <= MEM_PREFETCH_CAP; i++) {
+		v->segs[nseg] = v->segs[i];
+		v->segs[nseg].cls = MEM_AGAIN;
+		bytes += v->segs[nseg++].len;
+	}
+	v->nagain = nseg - c;
 	/* Lay the segments out in the buffer. */
 	bytes = 0;
 	for (i = 0; i < nseg; i++) {
@@ -626,6 +635,17 @@ const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len)
 const void *mem_view_seal(struct mem_view *v, uint64_t addr, size_t len)
 {
 	return late_copy(v, addr, len, MEM_SEAL);
+}
+
+const void *mem_view_again(struct mem_view *v, uint64_t addr, size_t len)
+{
+	size_t lo, hi;
+	struct seg *s;
+
+	/* Not a hint of its own: the TAIL range asked for brings it back. */
+	group(v, MEM_AGAIN, &lo, &hi);
+	s = find_seg(v->segs, lo, hi, addr, len);
+	return s ? v->buf + s->off + (addr - s->addr) : NULL;
 }
 
 int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,

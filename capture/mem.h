@@ -19,7 +19,9 @@
  * taken a few microseconds apart, after everything the walk used; the
  * words read as SEAL between them (where the stack ends) are then known to
  * be bracketed by two agreeing copies, as a seqlock reader brackets its
- * data with two reads of the sequence.
+ * data with two reads of the sequence.  TAIL ranges are read in descending
+ * address order and then once more, ascending (MEM_AGAIN): three copies in
+ * alternating orders (mem.c, read_seg()).
  *
  * Errors are negative errno values: -EFAULT (range not mapped), -ESRCH (the
  * process is gone), -EPERM (no ptrace rights), -ENOMEM.
@@ -45,6 +47,8 @@ enum mem_class {
 	MEM_LATE = 4,     /* like BODY, read after the other BODY ranges, just
 			   * before SEAL: the ranges a walker verifies */
 	MEM_SEAL = 5,     /* read between LATE and TAIL; only mem_view_seal() sees it */
+	MEM_AGAIN = 6,    /* not a hint: every TAIL range is read a second time
+			   * after all TAIL ranges; only mem_view_again() sees it */
 };
 
 struct mem_view;
@@ -85,6 +89,9 @@ const void *mem_view_tail(struct mem_view *v, uint64_t addr, size_t len);
 
 /* The same for a MEM_SEAL copy. */
 const void *mem_view_seal(struct mem_view *v, uint64_t addr, size_t len);
+
+/* The second copy of a MEM_TAIL range (read after every TAIL range), or NULL. */
+const void *mem_view_again(struct mem_view *v, uint64_t addr, size_t len);
 
 /*
  * Read n ranges now in as few system calls as possible (fresh copies for

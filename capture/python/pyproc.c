@@ -174,10 +174,10 @@ struct pyproc {
 	uint32_t nsnap;
 	uint64_t snap_addr[SNAP_MAX];
 	uint32_t snap_len[SNAP_MAX];
-	const uint8_t *snap_a[SNAP_MAX], *snap_b[SNAP_MAX];
-	uint64_t ra[2 * SNAP_MAX + 4];
-	uint32_t rl[2 * SNAP_MAX + 4];
-	const uint8_t *rout[2 * SNAP_MAX + 4];
+	const uint8_t *snap_a[SNAP_MAX], *snap_b[SNAP_MAX], *snap_c[SNAP_MAX];
+	uint64_t ra[3 * SNAP_MAX + 4];
+	uint32_t rl[3 * SNAP_MAX + 4];
+	const uint8_t *rout[3 * SNAP_MAX + 4];
 	const uint8_t *snap_words;       /* second copy of the thread's stack words */
 	const uint8_t *snap_cf;          /* second copy of cframe->current_frame */
 	int32_t snap_words_lo;           /* tstate offset of snap_words */
@@ -262,13 +262,13 @@ static const uint8_t *rd(struct pyproc *p, uint64_t addr, size_t len, enum mem_c
 	return b;
 }
 
-/* Copy of the snapshot range holding [addr, addr+len): which 0 = first, 1 = second. */
+/* Copy of the snapshot range holding [addr, addr+len): which 0, 1, 2 = first, second, third. */
 static const uint8_t *snap_find(const struct pyproc *p, uint64_t addr, size_t len, int which)
 {
 	uint32_t i;
 
 	for (i = 0; i < p->nsnap; i++) {
-		const uint8_t *b = which ? p->snap_b[i] : p->snap_a[i];
+		const uint8_t *b = which == 2 ? p->snap_c[i] : which ? p->snap_b[i] : p->snap_a[i];
 		if (b && addr >= p->snap_addr[i] && addr + len <= p->snap_addr[i] + p->snap_len[i])
 			return b + (addr - p->snap_addr[i]);
 	}
@@ -1397,9 +1397,9 @@ static int leaf_live(struct pyproc *p, const struct leaf *head, const uint8_t *t
 }
 
 /*
- * Was the walk consistent?  Every frame it visited is compared with a
- * second copy read after it (TAIL copies of this tick's single read, or
- * the second half of a snapshot): the code object, the caller link and the
+ * Was the walk consistent?  Every frame it visited is compared with the
+ * second and the third copy read after it (TAIL and AGAIN copies of this
+ * tick's single read, or a snapshot's): the code object, the caller link and the
  * owner must be unchanged, and so must the current instruction of every
  * caller (a caller's instruction only moves after its callee returned).
  * The leaf may have run on.  1 stable, 0 torn.
@@ -1409,36 +1409,43 @@ static int chain_stable(struct pyproc *p, int snap, uint32_t from)
 	const struct py_layout *L = p->L;
 	uint32_t i, flen = L->frames == PY_FRAMES_OBJECT ? L->f_read : L->if_size;
 	const struct chunkv *c = p->nchunks ? &p->chunks[0] : NULL;
-	const uint8_t *ctail = NULL;
+	const uint8_t *ctail[2] = { NULL, NULL };
 	int32_t off_link = L->frames == PY_FRAMES_OBJECT ? L->f_back : L->if_previous;
 	int32_t off_code = L->frames == PY_FRAMES_OBJECT ? L->f_code : L->if_code;
 	int32_t off_pos = L->frames == PY_FRAMES_OBJECT ? L->f_lasti : L->if_instr;
 	size_t pos_len = L->frames == PY_FRAMES_OBJECT ? 4 : 8;
+	int k;
 
-	if (c && !snap)
-		ctail = mem_view_tail(p->view, c->lo, c->hi - c->lo);
+	if (c && !snap) {
+		ctail[0] = mem_view_tail(p->view, c->lo, c->hi - c->lo);
+		ctail[1] = mem_view_again(p->view, c->lo, c->hi - c->lo);
+	}
 	for (i = from; i < p->nvisit; i++) {
 		uint64_t f = p->vaddr[i];
-		const uint8_t *a = p->vbody[i], *b;
-		if (snap)
-			b = snap_find(p, f, flen, 1);
-		else if (c && f >= c->lo + 24 && f + flen <= c->hi)
-			b = ctail ? ctail + (f - c->lo) : NULL;
-		else
-			b = mem_view_tail(p->view, f, flen);
-		if (!b)
-			return 0;
-		if (memcmp(a + off_link, b + off_link, 8) != 0 ||
-		    memcmp(a + off_code, b + off_code, 8) != 0)
-			return 0;
-		if (L->frames == PY_FRAMES_OBJECT) {
-			if (!refcnt_ok(L, b))
+		const uint8_t *a = p->vbody[i];
+		/* The second and the third copy (mem.h: TAIL and AGAIN). */
+		for (k = 0; k < 2; k++) {
+			const uint8_t *b;
+			if (snap)
+				b = snap_find(p, f, flen, 1 + k);
+			else if (c && f >= c->lo + 24 && f + flen <= c->hi)
+				b = ctail[k] ? ctail[k] + (f - c->lo) : NULL;
+			else
+				b = k ? mem_view_again(p->view, f, flen) : mem_view_tail(p->view, f, flen);
+			if (!b)
 				return 0;
-		} else if (a[L->if_owner] != b[L->if_owner]) {
-			return 0;
+			if (memcmp(a + off_link, b + off_link, 8) != 0 ||
+			    memcmp(a + off_code, b + off_code, 8) != 0)
+				return 0;
+			if (L->frames == PY_FRAMES_OBJECT) {
+				if (!refcnt_ok(L, b))
+					return 0;
+			} else if (a[L->if_owner] != b[L->if_owner]) {
+				return 0;
+			}
+			if (i > from && memcmp(a + off_pos, b + off_pos, pos_len) != 0)
+				return 0;
 		}
-		if (i > from && memcmp(a + off_pos, b + off_pos, pos_len) != 0)
-			return 0;
 	}
 	return 1;
 }
@@ -1498,7 +1505,8 @@ static void snap_merge(struct pyproc *p)
 /*
  * Read, in one system call, the thread state, every stack range the last
  * walk used (plus the frame it could not find), the thread state's stack
- * words again, then the same ranges again in reverse order.
+ * words again, then the same ranges again in reverse order, and once more
+ * in the first order.
  */
 static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 {
@@ -1542,8 +1550,13 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 		p->rl[n++] = 8;
 	}
 	w = n - ns;
-	/* The second copy in the opposite order (mem.c, read_seg()). */
+	/* The second copy in the opposite order, the third as the first
+	 * (mem.c, read_seg()). */
 	for (i = ns; i-- > 0;) {
+		p->ra[n] = p->snap_addr[i];
+		p->rl[n++] = p->snap_len[i];
+	}
+	for (i = 0; i < ns; i++) {
 		p->ra[n] = p->snap_addr[i];
 		p->rl[n++] = p->snap_len[i];
 	}
@@ -1553,6 +1566,7 @@ static int snap_read(struct pyproc *p, uint64_t ts, const struct leaf *head)
 	for (i = 0; i < ns; i++) {
 		p->snap_a[i] = p->rout[i];
 		p->snap_b[i] = p->rout[ns + w + (ns - 1 - i)];
+		p->snap_c[i] = p->rout[2 * ns + w + i];
 	}
 	p->snap_words = p->rout[ns];
 	p->snap_cf = head->cframe ? p->rout[ns + 1] : NULL;
