@@ -794,9 +794,12 @@ static int block_validate(struct psf_reader *r, const uint8_t *body, size_t len)
 /* Check every record of the loaded payload (§4: before handing any out). */
 static int chunk_validate(struct psf_reader *r)
 {
-	const uint8_t *p = r->payload, *end = p + r->payload_len;
+	const uint8_t *p = r->payload, *end;
 	struct psf_record rec;
 
+	if (!p)
+		return 0;   /* an empty chunk has no buffer yet: nothing to check */
+	end = p + r->payload_len;
 	while (p < end) {
 		uint64_t len;
 		uint8_t type;
