@@ -181,13 +181,13 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 	-DPYSPY_VERSION='"$(VERSION)"'
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRC) $(wildcard format/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fix_crcs.h $(FORMAT_SRC) $(wildcard format/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  FUZZ    $@')
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) -Iformat -o $@ $< $(FORMAT_SRC) $(ZSTD_LIBS)
 # The loader target also links the analyzer (not its main) and SQLite.
 ANALYZE_FUZZ_SRC = $(filter-out analyze/main.c,$(ANALYZE_SRC))
-build/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c $(FORMAT_SRC) $(ANALYZE_SRC) $(wildcard format/*.h analyze/*.h)
+build/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c tests/fuzz/fix_crcs.h $(FORMAT_SRC) $(ANALYZE_SRC) $(wildcard format/*.h analyze/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  FUZZ    $@')
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) $(SQLITE_CFLAGS) -Iformat -Ianalyze -o $@ $< \

@@ -27,6 +27,7 @@
 #include "agg.h"
 #include "db.h"
 #include "format_int.h"
+#include "fix_crcs.h"
 #include "filter.h"
 #include "loader.h"
 #include "model.h"
@@ -54,28 +55,6 @@ static int input_fd(const uint8_t *data, size_t size)
 	return fd;
 }
 
-/* Recompute the header CRC and the CRCs of every chunk that can be found. */
-static void fix_crcs(uint8_t *p, size_t n)
-{
-	size_t hs, pos;
-
-	if (n < 16 || memcmp(p, PSF_MAGIC, PSF_MAGIC_LEN) != 0)
-		return;
-	hs = psf_get_le32(p + 12);
-	if (hs < PSF_MIN_HEADER || hs > n)
-		return;
-	psf_put_le32(p + hs - 4, psf_crc32c(0, p, hs - 4));
-	for (pos = hs; n - pos >= PSF_CHUNK_HEADER;) {
-		uint8_t *h = p + pos;
-		size_t stored = psf_get_le32(h + 12);
-
-		if (memcmp(h, PSF_CHUNK_MAGIC, 4) != 0 || stored > n - pos - PSF_CHUNK_HEADER)
-			break;
-		psf_put_le32(h + 20, psf_crc32c(0, h + PSF_CHUNK_HEADER, stored));
-		psf_put_le32(h + 28, psf_crc32c(0, h, 28));
-		pos += PSF_CHUNK_HEADER + stored;
-	}
-}
 
 static void aggregate(struct model *m, int threads, int nolineno)
 {

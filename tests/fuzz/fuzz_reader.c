@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "format_int.h"
+#include "fix_crcs.h"
 #include "pyspy_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -97,28 +98,6 @@ static void read_all(const uint8_t *data, size_t size)
 	psf_reader_free(r);
 }
 
-/* Recompute the header CRC and every chunk's CRCs that can be located. */
-static void fix_crcs(uint8_t *p, size_t n)
-{
-	size_t hs, pos;
-
-	if (n < 16 || memcmp(p, PSF_MAGIC, PSF_MAGIC_LEN) != 0)
-		return;
-	hs = psf_get_le32(p + 12);
-	if (hs < PSF_MIN_HEADER || hs > n)
-		return;
-	psf_put_le32(p + hs - 4, psf_crc32c(0, p, hs - 4));
-	for (pos = hs; n - pos >= PSF_CHUNK_HEADER;) {
-		uint8_t *h = p + pos;
-		size_t stored = psf_get_le32(h + 12);
-
-		if (memcmp(h, PSF_CHUNK_MAGIC, 4) != 0 || stored > n - pos - PSF_CHUNK_HEADER)
-			break;
-		psf_put_le32(h + 20, psf_crc32c(0, h + PSF_CHUNK_HEADER, stored));
-		psf_put_le32(h + 28, psf_crc32c(0, h, 28));
-		pos += PSF_CHUNK_HEADER + stored;
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
