@@ -611,7 +611,11 @@ static const void *read_now(struct mem_view *v, uint64_t addr, size_t len, int *
 	return p;
 }
 
-/* The copy of class cls (TAIL or SEAL) of a range prefetched this tick. */
+/*
+ * The copy of class cls (TAIL, SEAL or AGAIN) of a range prefetched this
+ * tick.  A missing TAIL or SEAL range becomes a hint; AGAIN is none of its
+ * own (the TAIL range asked for brings it back).
+ */
 static const void *late_copy(struct mem_view *v, uint64_t addr, size_t len, enum mem_class cls)
 {
 	size_t lo, hi;
@@ -620,10 +624,11 @@ static const void *late_copy(struct mem_view *v, uint64_t addr, size_t len, enum
 	group(v, cls, &lo, &hi);
 	s = find_seg(v->segs, lo, hi, addr, len);
 	if (!s) {
-		hint_add(v, addr, len, cls);
+		hint_add(v, addr, len, cls);   /* ignores MEM_AGAIN */
 		return NULL;
 	}
-	seg_use(s, addr, len);
+	if (cls != MEM_AGAIN)
+		seg_use(s, addr, len);
 	return v->buf + s->off + (addr - s->addr);
 }
 
@@ -639,13 +644,7 @@ const void *mem_view_seal(struct mem_view *v, uint64_t addr, size_t len)
 
 const void *mem_view_again(struct mem_view *v, uint64_t addr, size_t len)
 {
-	size_t lo, hi;
-	struct seg *s;
-
-	/* Not a hint of its own: the TAIL range asked for brings it back. */
-	group(v, MEM_AGAIN, &lo, &hi);
-	s = find_seg(v->segs, lo, hi, addr, len);
-	return s ? v->buf + s->off + (addr - s->addr) : NULL;
+	return late_copy(v, addr, len, MEM_AGAIN);
 }
 
 int mem_view_read_batch(struct mem_view *v, const uint64_t *addr, const uint32_t *len,
