@@ -213,8 +213,21 @@ static void discover(struct subproc *sp, struct node *nd, uint64_t now)
 {
 	struct pyrt rt;
 	char err[512];
-	enum pyrt_status st = pyrt_discover(nd->pid, &rt, err, sizeof(err));
-	uint64_t d;
+	enum pyrt_status st;
+	uint64_t d, dev = 0, ino = 0;
+
+	/*
+	 * Note the executable before looking: an exec after this shows as a
+	 * change to the next scan.  The one noted when the node was added may
+	 * be stale: a child of a Python parent is first a copy of the parent,
+	 * and "python -> bash -> python" ends on the executable it began with.
+	 */
+	if (proc_exe_id(nd->pid, &dev, &ino) == 0 && (dev != nd->exe_dev || ino != nd->exe_ino)) {
+		nd->exe_dev = dev;
+		nd->exe_ino = ino;
+		nd->exe_seen_ns = now;
+	}
+	st = pyrt_discover(nd->pid, &rt, err, sizeof(err));
 
 	switch (st) {
 	case PYRT_OK: {
