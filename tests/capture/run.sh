@@ -43,7 +43,8 @@ check() {
 }
 
 # start_target NAME CMD...: run a target, wait for its "ready PID" line.
-# Sets TPID (the target's pid).  Fails after 60 s.
+# Sets TPID (the target's pid) and TOUT (its standard output's file).
+# Fails after 60 s.
 TARGET_SEQ=0
 start_target() {
 	local name=$1 i
@@ -51,7 +52,8 @@ start_target() {
 	# A fresh file each time: an old target must never write into it.
 	TARGET_SEQ=$((TARGET_SEQ + 1))
 	name=$name.$TARGET_SEQ
-	"$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
+	TOUT=$T_TMP/$name.out
+	"$@" >"$TOUT" 2>"$T_TMP/$name.err" &
 	TPID=$!
 	t_bg "$TPID"
 	for i in $(seq 600); do
@@ -247,8 +249,14 @@ test_interpreter() {
 			t_fail "$label: pyspy-capture --dump -o - | pyspy-analyze dump -" "$(head -c 300 <<<"$out")"
 		fi
 		# Values changing under a --nonblocking read: rendered or flagged.
+		# (on a loaded machine the thread may take a while to start)
 		kill -USR1 "$TPID"
-		sleep 0.2
+		for i in $(seq 100); do
+			grep -q '^mutating$' "$TOUT" && break
+			sleep 0.1
+		done
+		grep -q '^mutating$' "$TOUT" || t_fail "$label: dump target's mutator thread starts" "no 'mutating' line in 10 s"
+		sleep 0.1
 		for i in 1 2; do
 			f=$T_TMP/$label-dumpnb$i.pyspy
 			capture "$label: --dump --locals --nonblocking ($i)" "$f" -q --dump --locals \

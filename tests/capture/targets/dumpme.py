@@ -4,8 +4,8 @@
 #                of every type --locals renders
 #   busy         spins in spin() (running, holds the GIL)
 #   sleepy       sleeps in nap()
-# SIGUSR1 starts "mutator", which keeps rebuilding its locals (a list, a
-# dict, a string) for the --nonblocking dumps.
+# SIGUSR1 starts "mutator", which prints "mutating" and keeps rebuilding
+# its locals (a list, a dict, a string) for the --nonblocking dumps.
 # Prints "ready PID" when every thread runs.  Lines marked "# @NAME" are
 # looked up by the checker (check.py).
 from __future__ import print_function
@@ -32,6 +32,8 @@ def nap(seconds):  # @def_nap
 
 
 def mutate():  # @def_mutate
+    print("mutating")
+    sys.stdout.flush()
     n = 0
     while True:
         n += 1
