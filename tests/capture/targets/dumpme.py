@@ -86,8 +86,10 @@ def holder(a, b, *rest, **opts):  # @def_holder
         return captured
     print("ready", os.getpid())
     sys.stdout.flush()
+    # Short sleeps: a process-directed SIGUSR1 may be delivered to another
+    # thread, and then its handler runs only when this thread wakes.
     while True:
-        time.sleep(100)  # @holder_sleep
+        time.sleep(0.5)  # @holder_sleep
 
 
 signal.signal(signal.SIGUSR1, on_usr1)
