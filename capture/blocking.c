@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "util.h"
+
 /* How long a tick waits for threads to reach their stop. */
 #define STOP_WAIT_NS 20000000ull
 
@@ -27,14 +29,6 @@ struct blocker {
 struct blocker *blocking_new(void)
 {
 	return calloc(1, sizeof(struct blocker));
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Collect stop notifications; returns 1 when every held thread stopped. */
@@ -106,8 +100,8 @@ size_t blocking_stop(struct blocker *b, const pid_t *tids, size_t n, uint64_t *f
 		if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) < 0)
 			(*failed)++;
 	}
-	deadline = now_ns() + STOP_WAIT_NS;
-	while (!reap_stops(b) && now_ns() < deadline) {
+	deadline = mono_ns() + STOP_WAIT_NS;
+	while (!reap_stops(b) && mono_ns() < deadline) {
 		struct timespec ts = { 0, 20000 };
 		nanosleep(&ts, NULL);
 	}
@@ -159,8 +153,8 @@ void blocking_free(struct blocker *b)
 
 	if (!b)
 		return;
-	deadline = now_ns() + 100000000ull;
-	while (b->n && now_ns() < deadline) {
+	deadline = mono_ns() + 100000000ull;
+	while (b->n && mono_ns() < deadline) {
 		struct timespec ts = { 0, 1000000 };
 		blocking_resume(b);
 		if (b->n)

@@ -6,8 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/uio.h>
+
+#include "util.h"
 
 /* Merge BODY ranges whose gap is at most this many bytes. */
 #define MEM_GAP 2048
@@ -278,14 +279,6 @@ static unsigned char *arena_alloc(struct mem_view *v, size_t len)
 		v->arena_total += cap;
 		return b->data;
 	}
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /*

@@ -16,9 +16,10 @@
 #include "msg.h"
 #include "proc.h"
 #include "subproc.h"
+#include "util.h"
 
 /* Housekeeping (LAG/ERRORS records, exec checks) interval. */
-#define REPORT_NS 1000000000ull
+#define REPORT_NS NS_PER_SEC
 #define CHECK_NS 100000000ull
 /* How long a target that exec'd is given to become Python again. */
 #define EXEC_GRACE_NS 3000000000ull
@@ -46,10 +47,7 @@ struct sampler {
 
 uint64_t sampler_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return mono_ns();
 }
 
 int sampler_new(struct sampler **out, struct psf_writer *w, const struct sampler_opts *o,
@@ -193,8 +191,8 @@ int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns)
 	}
 	for (i = 0; i < s->nt; i++) {
 		struct target *t = &s->t[i];
-		pid_t tids[1024];
-		char states[1024];
+		pid_t tids[CAPTURE_MAX_THREADS];
+		char states[CAPTURE_MAX_THREADS];
 		size_t n = 0, k;
 		uint64_t before = t->samples, pbefore = t->partial;
 		if (t->state != TARGET_LIVE)
@@ -211,7 +209,7 @@ int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns)
 				set_werr(s, r);
 				return r;
 			}
-			n = pyproc_tids(t->py, tids, 1024);
+			n = pyproc_tids(t->py, tids, CAPTURE_MAX_THREADS);
 			for (k = 0; k < n; k++) {
 				struct proc_stat st;
 				states[k] = proc_stat_read(t->pid, tids[k], &st) == 0 ? st.state : 0;
@@ -444,7 +442,7 @@ static void follow_exec(struct sampler *s, uint64_t now)
 
 int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_atomic_t *child_event)
 {
-	uint64_t period = 1000000000ull / s->o.rate_hz;
+	uint64_t period = NS_PER_SEC / s->o.rate_hz;
 	uint64_t sched = sampler_now() - s->start;
 	size_t i;
 
@@ -493,8 +491,8 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 		}
 		if (s->o.duration_ns && sched >= s->o.duration_ns)
 			return PSF_STOP_DURATION;
-		ts.tv_sec = (time_t)((s->start + sched) / 1000000000ull);
-		ts.tv_nsec = (long)((s->start + sched) % 1000000000ull);
+		ts.tv_sec = (time_t)((s->start + sched) / NS_PER_SEC);
+		ts.tv_nsec = (long)((s->start + sched) % NS_PER_SEC);
 		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			continue;   /* a signal: check the flags, sleep again */
 		now = sampler_now() - s->start;

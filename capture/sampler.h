@@ -75,7 +75,9 @@ int sampler_root_exit(const struct sampler *s, int *how, int *status);
 void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *python);
 
 /*
- * One tick over all live targets (also usable alone for one-shot dumps).
+ * One tick over all live targets (also usable alone for one-shot dumps):
+ * sched_ns is when the tick was due, now_ns when it started, both in ns
+ * since the capture started (the TICK record holds both).
  * 0, or a negative PSF_E_* when writing failed.
  */
 int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns);
@@ -103,7 +105,7 @@ void sampler_stats(const struct sampler *s, struct sampler_stats *st);
 /* The psf error that stopped the loop (0 if none), errno saved with it. */
 int sampler_write_error(const struct sampler *s, int *saved_errno);
 
-/* Monotonic clock in ns. */
+/* Monotonic clock in ns: util.h mono_ns(). */
 uint64_t sampler_now(void);
 
 #endif /* PYSPY_CAPTURE_SAMPLER_H */

@@ -10,12 +10,13 @@
 
 #include "msg.h"
 #include "proc.h"
+#include "util.h"
 
 #define SCAN_FAST_NS 20000000ull      /* rescan while the tree changes */
 #define SCAN_SLOW_NS 100000000ull
 #define BUSY_NS 2000000000ull         /* "changing" for this long after a change */
-#define FALLBACK_SCAN_NS 1000000000ull /* /proc scan without children files */
-#define ALL_TASKS_NS 1000000000ull    /* children of every thread of a big process */
+#define FALLBACK_SCAN_NS NS_PER_SEC /* /proc scan without children files */
+#define ALL_TASKS_NS NS_PER_SEC    /* children of every thread of a big process */
 #define MANY_TASKS 64
 #define GRACE_NS 300000000ull         /* a new executable may not be Python yet */
 #define MAX_KIDS 4096
@@ -52,14 +53,6 @@ struct subproc {
 	unsigned seen, python;
 	int warned_perm;
 };
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct node *find(struct subproc *sp, pid_t pid)
 {
@@ -104,7 +97,7 @@ struct subproc *subproc_new(pid_t root, int root_python, pid_t adopter, struct p
 			    uint64_t start_mono_ns, subproc_attach_fn attach, void *ctx)
 {
 	struct subproc *sp = calloc(1, sizeof(*sp));
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 	struct node *nd;
 
 	if (!sp)
@@ -397,7 +390,7 @@ int subproc_poll(struct subproc *sp, uint64_t now)
 
 int subproc_settle(struct subproc *sp, uint64_t wait_ns)
 {
-	uint64_t t0 = mono_now(), now = t0;
+	uint64_t t0 = mono_ns(), now = t0;
 
 	for (;;) {
 		size_t i, pending = 0, n0 = sp->n;
@@ -416,7 +409,7 @@ int subproc_settle(struct subproc *sp, uint64_t wait_ns)
 		if ((!pending && sp->n == n0) || now - t0 >= wait_ns)
 			return 0;
 		nanosleep(&ts, NULL);
-		now = mono_now();
+		now = mono_ns();
 	}
 }
 
@@ -426,14 +419,14 @@ void subproc_target_ended(struct subproc *sp, pid_t pid)
 
 	if (nd && nd->state == SP_PYTHON) {
 		*nd = sp->v[--sp->n];
-		sp->busy_until_ns = mono_now() + BUSY_NS;
+		sp->busy_until_ns = mono_ns() + BUSY_NS;
 	}
 }
 
 void subproc_target_exec_other(struct subproc *sp, pid_t pid)
 {
 	struct node *nd = find(sp, pid);
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 
 	if (!nd)
 		return;
@@ -456,7 +449,7 @@ void subproc_reaped(struct subproc *sp, pid_t pid, int how, int status)
 	nd->how = how;
 	nd->status = status;
 	if (nd->state != SP_PYTHON)
-		drop(sp, nd, mono_now());
+		drop(sp, nd, mono_ns());
 }
 
 int subproc_active(struct subproc *sp)

@@ -78,8 +78,9 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print);
 
 /*
- * Sample every thread of the target once.  *gil_tids receives nothing;
- * states[] (may be NULL) are pre-read /proc states by tid for --blocking.
+ * Sample every thread of the target once; now_ns is the tick's time (ns
+ * since the capture started).  --blocking passes the threads' /proc states
+ * read before pausing them through target_preset_states() first.
  * Returns 0, or a negative PSF_E_* when writing failed (errno set).
  * Changes t->state when the process is gone or exec'd.
  */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Fields every 3.x table shares; a macro keeps the tables short. */
 #define PY3_OBJECTS \
 	.ob_type = 8, .tp_name = 24, .tp_flags = 168, .tp_basicsize = 32, \
@@ -363,14 +365,6 @@ size_t layout_debug_offsets_size(int minor)
 	return 8 + n * 8;
 }
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* An offset that must lie inside a struct of the given size. */
 static int in_struct(uint64_t off, uint64_t size, size_t width)
 {
@@ -401,7 +395,7 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		d[order[i]] = rd64(buf + 8 + i * 8);
+		d[order[i]] = u64at(buf + 8 + i * 8);
 	*version = d[D_VERSION];
 	*ft = d[D_FREE_THREADED] != 0;
 	vmin = (int)((d[D_VERSION] >> 16) & 0xff);

@@ -7,6 +7,7 @@
 
 #include "mem.h"
 #include "python/pystr.h"
+#include "util.h"
 
 #define DICT_MAX_ENTRIES (1u << 20)
 #define TPF_MANAGED_DICT (1ull << 4)
@@ -14,23 +15,15 @@
 
 int pyobj_read(struct pyobj_ctx *c, uint64_t addr, void *buf, size_t len)
 {
-	if (c->reads == 0 || !addr || addr >= 0x800000000000ull)
+	if (c->reads == 0 || !addr || addr >= USER_ADDR_END)
 		return -1;
 	c->reads--;
 	return mem_read(c->pid, addr, buf, len) < 0 ? -1 : 0;
 }
 
-static int rd64(struct pyobj_ctx *c, uint64_t addr, uint64_t *v)
+static int remote_u64(struct pyobj_ctx *c, uint64_t addr, uint64_t *v)
 {
 	return pyobj_read(c, addr, v, 8);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
 }
 
 int pyobj_type_name(struct pyobj_ctx *c, uint64_t obj, char *out, size_t cap)
@@ -42,8 +35,8 @@ int pyobj_type_name(struct pyobj_ctx *c, uint64_t obj, char *out, size_t cap)
 	if (cap == 0)
 		return -1;
 	out[0] = 0;
-	if (rd64(c, obj + (uint64_t)c->L->ob_type, &tp) < 0 ||
-	    rd64(c, tp + (uint64_t)c->L->tp_name, &nm) < 0 ||
+	if (remote_u64(c, obj + (uint64_t)c->L->ob_type, &tp) < 0 ||
+	    remote_u64(c, tp + (uint64_t)c->L->tp_name, &nm) < 0 ||
 	    pyobj_read(c, nm, buf, sizeof(buf)) < 0)
 		return -1;
 	for (i = 0; i + 1 < cap && i < sizeof(buf) && buf[i]; i++)
@@ -104,13 +97,13 @@ long pyobj_text(struct pyobj_ctx *c, uint64_t obj, char *out, size_t cap)
 			return text_from(c, &w, hdr, n, obj, out, cap, 1);
 		}
 		if (strcmp(tn, "unicode") == 0) {
-			int64_t len = (int64_t)get64(hdr + 16);
+			int64_t len = (int64_t)u64at(hdr + 16);
 			if (len < 0)
 				return -1;
 			memset(&w, 0, sizeof(w));
 			w.nchars = len > (int64_t)PYSTR_MAX_CHARS ? PYSTR_MAX_CHARS : (uint32_t)len;
 			w.kind = 4;
-			w.data = get64(hdr + 24);
+			w.data = u64at(hdr + 24);
 			return text_from(c, &w, hdr, n, obj, out, cap, 0);
 		}
 		return -1;
@@ -135,7 +128,7 @@ int pyobj_uint(struct pyobj_ctx *c, uint64_t obj, uint64_t *v)
 		if (pyobj_type_name(c, obj, tn, sizeof(tn)) < 0)
 			return -1;
 		if (strcmp(tn, "int") == 0) {
-			int64_t iv = (int64_t)get64(hdr + 16);
+			int64_t iv = (int64_t)u64at(hdr + 16);
 			if (iv < 0)
 				return -1;
 			*v = (uint64_t)iv;
@@ -145,12 +138,12 @@ int pyobj_uint(struct pyobj_ctx *c, uint64_t obj, uint64_t *v)
 			return -1;
 	}
 	if (L->long_tagged) {
-		uint64_t tag = get64(hdr + L->long_size);
+		uint64_t tag = u64at(hdr + L->long_size);
 		if ((tag & 3) == 2)
 			return -1;
 		ndig = (int64_t)(tag >> 3);
 	} else {
-		ndig = (int64_t)get64(hdr + L->long_size);
+		ndig = (int64_t)u64at(hdr + L->long_size);
 		if (ndig < 0)
 			return -1;
 	}
@@ -186,7 +179,7 @@ static int keys_entries(struct pyobj_ctx *c, uint64_t keys, uint64_t values, int
 	if (pyobj_read(c, keys, kh, sizeof(kh)) < 0)
 		return -1;
 	if (L->dict_kind == PY_DICT_36) {
-		int64_t size = (int64_t)get64(kh + 8), nent = (int64_t)get64(kh + 32);
+		int64_t size = (int64_t)u64at(kh + 8), nent = (int64_t)u64at(kh + 32);
 		int w;
 		if (size <= 0 || size > (int64_t)DICT_MAX_ENTRIES * 2 || (size & (size - 1)) ||
 		    nent < 0 || nent > size)
@@ -199,7 +192,7 @@ static int keys_entries(struct pyobj_ctx *c, uint64_t keys, uint64_t values, int
 		e->voff = 16;
 	} else {
 		unsigned log2_size = kh[8], log2_ib = kh[9], kind = kh[10];
-		int64_t nent = (int64_t)get64(kh + 24);
+		int64_t nent = (int64_t)u64at(kh + 24);
 		if (log2_size > 20 || log2_ib > 23 || kind > 2 || nent < 0 ||
 		    nent > (int64_t)1 << log2_size)
 			return -1;
@@ -219,8 +212,8 @@ static int dict_entries(struct pyobj_ctx *c, uint64_t dict, struct entries *e)
 	const struct py_layout *L = c->L;
 	uint64_t a, b;
 
-	if (rd64(c, dict + (uint64_t)L->dict_keys, &a) < 0 ||
-	    rd64(c, dict + (uint64_t)L->dict_values, &b) < 0)
+	if (remote_u64(c, dict + (uint64_t)L->dict_keys, &a) < 0 ||
+	    remote_u64(c, dict + (uint64_t)L->dict_values, &b) < 0)
 		return -1;
 	if (L->dict_kind == PY_DICT_27) {
 		int64_t mask = (int64_t)a;
@@ -253,9 +246,9 @@ static int entries_foreach(struct pyobj_ctx *c, const struct entries *e, size_t 
 		if (pyobj_read(c, e->base + i * e->esz, buf, batch * e->esz) < 0)
 			return -1;
 		for (k = 0; k < batch; k++) {
-			uint64_t key = get64(buf + k * e->esz + e->koff);
-			uint64_t val = get64(buf + k * e->esz + e->voff);
-			if (e->values && rd64(c, e->values + 8 * (i + k), &val) < 0)
+			uint64_t key = u64at(buf + k * e->esz + e->koff);
+			uint64_t val = u64at(buf + k * e->esz + e->voff);
+			if (e->values && remote_u64(c, e->values + 8 * (i + k), &val) < 0)
 				return -1;
 			if (!key || !val)
 				continue;
@@ -330,9 +323,9 @@ static int entries_get(struct pyobj_ctx *c, const struct entries *e, const char 
 		uint8_t ent[24];
 		uint64_t k, v;
 		if (pyobj_read(c, e->base + (uint64_t)*hint * e->esz, ent, e->esz) == 0) {
-			k = get64(ent + e->koff);
-			v = get64(ent + e->voff);
-			if (e->values && rd64(c, e->values + 8 * (uint64_t)*hint, &v) < 0)
+			k = u64at(ent + e->koff);
+			v = u64at(ent + e->voff);
+			if (e->values && remote_u64(c, e->values + 8 * (uint64_t)*hint, &v) < 0)
 				v = 0;
 			if (k && v && key_equals(c, k, key, a.klen)) {
 				*val = v;
@@ -366,29 +359,29 @@ int pyobj_getattr(struct pyobj_ctx *c, uint64_t obj, const char *name, uint64_t 
 	int hdr = 0;
 	struct entries e;
 
-	if (rd64(c, obj + (uint64_t)L->ob_type, &tp) < 0 ||
-	    rd64(c, tp + (uint64_t)L->tp_flags, &flags) < 0)
+	if (remote_u64(c, obj + (uint64_t)L->ob_type, &tp) < 0 ||
+	    remote_u64(c, tp + (uint64_t)L->tp_flags, &flags) < 0)
 		return -1;
 	if (L->attrs_kind != PY_ATTRS_DICTOFFSET && (flags & TPF_MANAGED_DICT)) {
 		if (L->attrs_kind == PY_ATTRS_311) {
-			if (rd64(c, obj - 32, &values) < 0)
+			if (remote_u64(c, obj - 32, &values) < 0)
 				return -1;
-			if (!values && rd64(c, obj - 24, &dict) < 0)
+			if (!values && remote_u64(c, obj - 24, &dict) < 0)
 				return -1;
 		} else if (L->attrs_kind == PY_ATTRS_312) {
 			uint64_t dv;
-			if (rd64(c, obj - 24, &dv) < 0)
+			if (remote_u64(c, obj - 24, &dv) < 0)
 				return -1;
 			if (dv & 1)
 				values = dv + 1;
 			else
 				dict = dv;
 		} else {
-			if (rd64(c, obj - 24, &dict) < 0)
+			if (remote_u64(c, obj - 24, &dict) < 0)
 				return -1;
 			if (!dict && (flags & TPF_INLINE_VALUES)) {
 				uint64_t basic;
-				if (rd64(c, tp + (uint64_t)L->tp_basicsize, &basic) < 0)
+				if (remote_u64(c, tp + (uint64_t)L->tp_basicsize, &basic) < 0)
 					return -1;
 				values = obj + basic;
 				hdr = 8;
@@ -397,16 +390,16 @@ int pyobj_getattr(struct pyobj_ctx *c, uint64_t obj, const char *name, uint64_t 
 		if (dict)
 			return pyobj_dict_get(c, dict, name, val, NULL);
 		if (!values || L->ht_cached_keys < 0 ||
-		    rd64(c, tp + (uint64_t)L->ht_cached_keys, &keys) < 0 || !keys)
+		    remote_u64(c, tp + (uint64_t)L->ht_cached_keys, &keys) < 0 || !keys)
 			return -1;
 		if (keys_entries(c, keys, values, hdr, &e) < 0)
 			return -1;
 		return entries_get(c, &e, name, val, NULL);
 	}
-	if (rd64(c, tp + (uint64_t)L->tp_dictoffset, (uint64_t *)&dictoffset) < 0 ||
+	if (remote_u64(c, tp + (uint64_t)L->tp_dictoffset, (uint64_t *)&dictoffset) < 0 ||
 	    dictoffset <= 0 || dictoffset > 4096)
 		return -1;
-	if (rd64(c, obj + (uint64_t)dictoffset, &dict) < 0 || !dict)
+	if (remote_u64(c, obj + (uint64_t)dictoffset, &dict) < 0 || !dict)
 		return -1;
 	return pyobj_dict_get(c, dict, name, val, NULL);
 }

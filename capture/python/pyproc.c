@@ -12,6 +12,7 @@
 
 #include "mem.h"
 #include "proc.h"
+#include "util.h"
 #include "python/linetable.h"
 #include "python/pyobj.h"
 #include "python/pystr.h"
@@ -22,7 +23,7 @@
 #define POOL_MAX (1u << 20)      /* bytes of decoded text */
 #define RANGES_MAX (96u << 10)   /* line ranges (8 bytes each) */
 #define FP_MAX 64                /* string fingerprint bytes */
-#define MAX_THREADS 4096
+#define MAX_THREADS CAPTURE_MAX_THREADS
 #define MAX_INTERPS 64
 #define MAX_SKIPPED 64           /* consecutive shim/entry frames */
 #define MAX_CHUNKS 64
@@ -31,7 +32,7 @@
 #define SNAP_FRESH_MAX 64        /* ranges read outside a snapshot per round */
 #define CHUNK_MAX (1u << 20)
 #define REFCNT_MAX (1ll << 48)   /* immortal objects have large counts */
-#define TNAME_PERIOD_NS 1000000000ull
+#define TNAME_PERIOD_NS NS_PER_SEC
 #define TNAME_MIN_GAP_NS 20000000ull
 #define TNAME_READS 20000        /* read budget of one name scan */
 #define REJECT_N 16              /* thread states remembered as not running */
@@ -190,38 +191,6 @@ struct pyproc {
 	struct pyproc_stats st;
 };
 
-static uint64_t u64at(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static int64_t i64at(const uint8_t *p)
-{
-	int64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t u32at(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static int32_t i32at(const uint8_t *p)
-{
-	int32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
 /*
  * A live object's reference count: <= 3.11 a plain Py_ssize_t; 3.12+ the
  * low 32 bits (the upper half holds overflow and flag bits of immortal and
@@ -234,25 +203,12 @@ static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
 	return i64at(obj) >= 1 && i64at(obj) <= REFCNT_MAX;
 }
 
-static int ptr_ok(uint64_t p)
-{
-	return p && !(p & 7) && p < 0x800000000000ull;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static const uint8_t *rd(struct pyproc *p, uint64_t addr, size_t len, enum mem_class cls)
 {
 	const uint8_t *b;
 	int err;
 
-	if (!addr || addr >= 0x800000000000ull) {
+	if (!addr || addr >= USER_ADDR_END) {
 		p->last_err = -EFAULT;
 		return NULL;
 	}
@@ -773,9 +729,9 @@ static int32_t code_line(struct pyproc *p, int idx, long addr)
 
 static void resolve_tid_offset(struct pyproc *p, uint64_t pthread)
 {
-	pid_t tids[1024], ns[1024];
-	long nt = p->other_pidns ? proc_tasks_ns(p->pid, ns, tids, 1024)
-				 : proc_tasks(p->pid, tids, 1024), i;
+	pid_t tids[CAPTURE_MAX_THREADS], ns[CAPTURE_MAX_THREADS];
+	long nt = p->other_pidns ? proc_tasks_ns(p->pid, ns, tids, CAPTURE_MAX_THREADS)
+				 : proc_tasks(p->pid, tids, CAPTURE_MAX_THREADS), i;
 	uint8_t buf[0x800];
 	int32_t best = -1;
 	uint32_t k;

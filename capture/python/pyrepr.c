@@ -11,6 +11,7 @@
 
 #include "pyspy_format.h"
 #include "python/pystr.h"
+#include "util.h"
 
 #define MAX_DEPTH 16             /* nested containers rendered */
 #define MAX_TYPES 32             /* type objects remembered per rendering */
@@ -54,14 +55,6 @@ struct rstate {
 	struct tcache types[MAX_TYPES];
 	unsigned ntypes;
 };
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 
 static void put(struct rstate *r, const char *s, size_t n)
@@ -320,11 +313,6 @@ static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
 	return rc >= 1 && rc <= (1ll << 36);
 }
 
-static int ptr_ok(uint64_t p)
-{
-	return p && !(p & 7) && p < 0x800000000000ull;
-}
-
 /* Kind and name of a type object; NULL when it does not look like one. */
 static const struct tcache *type_of(struct rstate *r, uint64_t tp)
 {
@@ -409,11 +397,11 @@ static void render_int(struct rstate *r, uint64_t obj, const uint8_t *hdr, size_
 	size_t n, i;
 
 	if (L->long_tagged) {
-		uint64_t tag = get64(hdr + L->long_size);
+		uint64_t tag = u64at(hdr + L->long_size);
 		ndig = (int64_t)(tag >> 3);
 		neg = (tag & 3) == 2;
 	} else {
-		ndig = (int64_t)get64(hdr + L->long_size);
+		ndig = (int64_t)u64at(hdr + L->long_size);
 		neg = ndig < 0;
 		if (neg)
 			ndig = -ndig;
@@ -456,7 +444,7 @@ static void render_str(struct rstate *r, uint64_t obj, const uint8_t *hdr, size_
 		}
 	} else if (L->major == 2) {
 		/* 2.7 unicode: length@16, Py_UNICODE *str@24 (UCS4). */
-		int64_t n = (int64_t)get64(hdr + 16);
+		int64_t n = (int64_t)u64at(hdr + 16);
 		memset(&w, 0, sizeof(w));
 		if (n < 0 || n > (1 << 28)) {
 			unreadable(r, lim);
@@ -465,7 +453,7 @@ static void render_str(struct rstate *r, uint64_t obj, const uint8_t *hdr, size_
 		w.nchars = n > (int64_t)PYSTR_MAX_CHARS ? PYSTR_MAX_CHARS : (uint32_t)n;
 		w.truncated = n > (int64_t)PYSTR_MAX_CHARS;
 		w.kind = 4;
-		w.data = get64(hdr + 24);
+		w.data = u64at(hdr + 24);
 	} else if (pystr_locate(L, hdr, hdrlen, obj, &w) < 0) {
 		unreadable(r, lim);
 		return;
@@ -696,7 +684,7 @@ static void render(struct rstate *r, uint64_t obj, size_t lim)
 			return;
 		}
 	}
-	if (!refcnt_ok(L, hdr) || !(t = type_of(r, get64(hdr + L->ob_type)))) {
+	if (!refcnt_ok(L, hdr) || !(t = type_of(r, u64at(hdr + L->ob_type)))) {
 		unreadable(r, lim);
 		return;
 	}
@@ -706,17 +694,17 @@ static void render(struct rstate *r, uint64_t obj, size_t lim)
 		return;
 	case K_BOOL:
 		if (L->long_tagged)
-			n = (get64(hdr + L->long_size) & 3) != 1;   /* 1 = zero */
+			n = (u64at(hdr + L->long_size) & 3) != 1;   /* 1 = zero */
 		else
-			n = get64(hdr + L->long_size) != 0;
+			n = u64at(hdr + L->long_size) != 0;
 		put_within(r, n ? "True" : "False", n ? 4 : 5, lim);
 		return;
 	case K_BOOL27:
-		n = get64(hdr + 16) != 0;
+		n = u64at(hdr + 16) != 0;
 		put_within(r, n ? "True" : "False", n ? 4 : 5, lim);
 		return;
 	case K_INT27:
-		n = (size_t)snprintf(txt, sizeof(txt), "%lld", (long long)get64(hdr + 16));
+		n = (size_t)snprintf(txt, sizeof(txt), "%lld", (long long)u64at(hdr + 16));
 		put_within(r, txt, n, lim);
 		return;
 	case K_INT:
@@ -743,7 +731,7 @@ static void render(struct rstate *r, uint64_t obj, size_t lim)
 		const char *open = t->kind == K_LIST ? "[" : t->kind == K_TUPLE ? "(" : "{";
 		const char *close = t->kind == K_LIST ? "]" : t->kind == K_TUPLE ? ")" : "}";
 		/* ob_size; a dict's ma_used (2.7: after ma_fill) */
-		int64_t size = (int64_t)get64(hdr + (t->kind == K_DICT && L->major == 2 ? 24 : 16));
+		int64_t size = (int64_t)u64at(hdr + (t->kind == K_DICT && L->major == 2 ? 24 : 16));
 		if (on_stack(r, obj)) {
 			/* A container inside itself, as Python shows it. */
 			char cyc[8];
@@ -762,7 +750,7 @@ static void render(struct rstate *r, uint64_t obj, size_t lim)
 		}
 		r->stack[r->depth++] = obj;
 		if (t->kind == K_LIST)
-			render_items(r, get64(hdr + L->list_item), size, lim, open, close, 0);
+			render_items(r, u64at(hdr + L->list_item), size, lim, open, close, 0);
 		else if (t->kind == K_TUPLE)
 			render_items(r, obj + (uint64_t)L->tuple_item, size, lim, open, close, 1);
 		else
@@ -837,7 +825,7 @@ static int read_tuple(struct pyobj_ctx *c, uint64_t tuple, int64_t max, struct n
 		return 0;
 	if (!ptr_ok(tuple) || L->tuple_item < 0 || pyobj_read(c, tuple, hdr, sizeof(hdr)) < 0)
 		return -1;
-	nm->n = (int64_t)get64(hdr + 16);
+	nm->n = (int64_t)u64at(hdr + 16);
 	if (nm->n < 0 || nm->n > MAX_VARS)
 		return -1;
 	if (max >= 0 && nm->n > max)
@@ -1057,7 +1045,7 @@ int pyrepr_locals(struct pyobj_ctx *c, uint64_t frame, uint64_t code, size_t bud
 				 (unsigned long long)code);
 			goto out;
 		}
-		klen = (int64_t)get64(bh + L->bytes_size);
+		klen = (int64_t)u64at(bh + L->bytes_size);
 		nslots = names->n;
 		if (klen != nslots ||
 		    (nslots && (pyobj_read(c, kp + (uint64_t)L->bytes_sval, kinds, (size_t)nslots) < 0 ||

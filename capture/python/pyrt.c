@@ -12,6 +12,7 @@
 #include "elffile.h"
 #include "mem.h"
 #include "proc.h"
+#include "util.h"
 
 /* Upper bound on section bytes read for a scan. */
 #define SCAN_MAX (48u << 20)
@@ -157,13 +158,13 @@ static int ptr_mapped(const struct ctx *c, uint64_t p)
 {
 	const struct proc_map *m;
 
-	if (!p || (p & 7) || p >= 0x800000000000ull)
+	if (!p || (p & 7) || p >= USER_ADDR_END)
 		return 0;
 	m = proc_maps_find(c->maps, p);
 	return m && m->perms[0] == 'r';
 }
 
-static int rd64(const struct ctx *c, uint64_t addr, uint64_t *v)
+static int remote_u64(const struct ctx *c, uint64_t addr, uint64_t *v)
 {
 	return mem_read(c->pid, addr, v, 8);
 }
@@ -174,8 +175,8 @@ static int type_named(const struct ctx *c, uint64_t obj, const char *name)
 	uint64_t tp, nm;
 	char buf[32];
 
-	if (!ptr_mapped(c, obj) || rd64(c, obj + 8, &tp) < 0 || !ptr_mapped(c, tp) ||
-	    rd64(c, tp + 24, &nm) < 0 || !nm || mem_read(c->pid, nm, buf, sizeof(buf)) < 0)
+	if (!ptr_mapped(c, obj) || remote_u64(c, obj + 8, &tp) < 0 || !ptr_mapped(c, tp) ||
+	    remote_u64(c, tp + 24, &nm) < 0 || !nm || mem_read(c->pid, nm, buf, sizeof(buf)) < 0)
 		return 0;
 	buf[sizeof(buf) - 1] = 0;
 	return strcmp(buf, name) == 0;
@@ -190,7 +191,7 @@ static int interp_plausible(const struct ctx *c, const struct py_layout *L, uint
 {
 	uint64_t modules;
 
-	if (L->is_modules < 0 || rd64(c, interp + (uint64_t)L->is_modules, &modules) < 0)
+	if (L->is_modules < 0 || remote_u64(c, interp + (uint64_t)L->is_modules, &modules) < 0)
 		return 0;
 	return type_named(c, modules, "dict");
 }
@@ -203,13 +204,13 @@ static int interp_valid(const struct ctx *c, const struct py_layout *L, uint64_t
 
 	if (!ptr_mapped(c, interp))
 		return 0;
-	if (rd64(c, interp + (uint64_t)L->is_threads_head, &ts) < 0)
+	if (remote_u64(c, interp + (uint64_t)L->is_threads_head, &ts) < 0)
 		return 0;
 	if (ts == 0)
 		return allow_no_threads;
 	if (!ptr_mapped(c, ts))
 		return 0;
-	if (rd64(c, ts + (uint64_t)L->ts_interp, &back) < 0)
+	if (remote_u64(c, ts + (uint64_t)L->ts_interp, &back) < 0)
 		return 0;
 	return back == interp;
 }
@@ -324,7 +325,7 @@ static int find_version(struct ctx *c)
 
 	if (c->sym[S_PY_VERSION]) {
 		uint64_t hex;
-		if (rd64(c, c->sym[S_PY_VERSION], &hex) == 0 && pyver_from_hex(hex, &rt->ver) == 0) {
+		if (remote_u64(c, c->sym[S_PY_VERSION], &hex) == 0 && pyver_from_hex(hex, &rt->ver) == 0) {
 			rt->version_from = "Py_Version";
 			return 0;
 		}
@@ -541,7 +542,7 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 	if (rt->ver.minor == 12)
 		rt->func_version_ptr = c->sym[S_FUNC_VERSION];
 
-	if (rd64(c, rt->interp_head_ptr, &interp) < 0)
+	if (remote_u64(c, rt->interp_head_ptr, &interp) < 0)
 		return set_err(c, PYRT_E_NORUNTIME, "cannot read the interpreter list of '%s'",
 			       cd->path);
 	if (interp == 0)
@@ -558,7 +559,7 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 	}
 	{
 		uint64_t ts;
-		if (rd64(c, interp + (uint64_t)L->is_threads_head, &ts) == 0 && ts == 0)
+		if (remote_u64(c, interp + (uint64_t)L->is_threads_head, &ts) == 0 && ts == 0)
 			return set_err(c, PYRT_E_NOTREADY, "the Python %s interpreter has no threads yet",
 				       rt->version);
 	}

@@ -5,21 +5,7 @@
 
 #include <string.h>
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
+#include "util.h"
 
 int pystr_locate(const struct py_layout *L, const uint8_t *hdr, size_t hdrlen,
 		 uint64_t addr, struct pystr_where *w)
@@ -32,8 +18,8 @@ int pystr_locate(const struct py_layout *L, const uint8_t *hdr, size_t hdrlen,
 	if (L->str_state < 0 || hdrlen < (size_t)L->str_state + 4 ||
 	    hdrlen < (size_t)L->str_length + 8)
 		return -1;
-	len = (int64_t)rd64(hdr + L->str_length);
-	st = rd32(hdr + L->str_state);
+	len = (int64_t)u64at(hdr + L->str_length);
+	st = u32at(hdr + L->str_state);
 	kind = (st >> L->str_kind_shift) & 7;
 	compact = (st >> L->str_compact_bit) & 1;
 	ascii = (st >> L->str_ascii_bit) & 1;
@@ -59,7 +45,7 @@ int pystr_locate(const struct py_layout *L, const uint8_t *hdr, size_t hdrlen,
 		/* Legacy string (str subclass): data.any follows the compact part. */
 		if (hdrlen < L->str_compact_size + 8)
 			return -1;
-		w->data = rd64(hdr + L->str_compact_size);
+		w->data = u64at(hdr + L->str_compact_size);
 		if (!w->data || (w->data & (kind - 1)))
 			return -1;
 		w->objsize = L->str_compact_size + 8;
@@ -75,7 +61,7 @@ int pystr_locate_bytes(const struct py_layout *L, const uint8_t *hdr, size_t hdr
 	memset(w, 0, sizeof(*w));
 	if (hdrlen < (size_t)L->bytes_size + 8)
 		return -1;
-	len = (int64_t)rd64(hdr + L->bytes_size);
+	len = (int64_t)u64at(hdr + L->bytes_size);
 	if (len < 0 || len > (1 << 28))
 		return -1;
 	if ((uint64_t)len > PYSTR_MAX_CHARS) {

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TNAME_MAX_THREADS 4096
+#include "util.h"
+
+#define TNAME_MAX_THREADS CAPTURE_MAX_THREADS
 
 struct scan {
 	struct pyobj_ctx *c;
