@@ -33,6 +33,34 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * A process image served from local buffers instead of a live process, for
+ * unit tests and fuzzing (tests/unit/fakepy.h): while one is installed for
+ * a pid, every read of that pid in this file (mem_read() and the views) is
+ * served from its segments with process_vm_readv's semantics: ranges are
+ * copied in order, a range not wholly inside one segment faults and ends
+ * the call (-EFAULT when nothing was copied).  on_read, if set, runs before
+ * each range is copied (counted from 0), so a test can change the image
+ * between the ranges of one read, as a running target does while the
+ * kernel copies.  The image is borrowed
+ * until mem_image_install(0, NULL).  Not thread-safe; never used by the
+ * tools themselves.
+ */
+struct mem_image_seg {
+	uint64_t addr;
+	size_t len;
+	const uint8_t *data;
+};
+
+struct mem_image {
+	const struct mem_image_seg *segs;
+	size_t nsegs;
+	void (*on_read)(void *arg, uint64_t call);
+	void *arg;
+};
+
+void mem_image_install(pid_t pid, const struct mem_image *img);
+
 /* Read len bytes at remote addr into buf.  0 or -errno (partial = -EFAULT). */
 int mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 
