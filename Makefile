@@ -192,6 +192,17 @@ build/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c tests/fuzz/fix_crcs.h $(FORMAT_
 	@$(if $(Q),echo '  FUZZ    $@')
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) $(SQLITE_CFLAGS) -Iformat -Ianalyze -o $@ $< \
 		$(FORMAT_SRC) $(ANALYZE_FUZZ_SRC) $(SQLITE_LIBS) $(ZSTD_LIBS) -lm
+# The capture's targets (walkers, ELF and version discovery) link the
+# capture (not its main), the format library and libelf; fakepy.h builds
+# their process images.
+CAPTURE_FUZZ_SRC = $(filter-out capture/main.c,$(CAPTURE_SRC))
+CAPTURE_FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_walk.c tests/fuzz/fuzz_discover.c))
+$(CAPTURE_FUZZ_BIN): build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRC) $(CAPTURE_SRC) \
+		$(wildcard format/*.h capture/*.h capture/python/*.h tests/unit/fakepy.h tests/unit/debug_offsets.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  FUZZ    $@')
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) $(ELF_CFLAGS) -Iformat -Icapture -Itests/unit -o $@ $< \
+		$(FORMAT_SRC) $(CAPTURE_FUZZ_SRC) $(ELF_LIBS) $(ZSTD_LIBS) -lm
 fuzz: $(FUZZ_BIN)
 
 # ---------------------------------------------------------------- top-level jobs

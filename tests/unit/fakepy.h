@@ -4,7 +4,8 @@
  * unit tests (tests/unit/capture_walk.c) and the walker fuzzer
  * (tests/fuzz/fuzz_walk.c).
  *
- * The image is one heap segment at FAKEPY_BASE holding type objects,
+ * The image is one heap segment at FAKEPY_BASE (the objects allocated so
+ * far and a zeroed page after them; reads beyond fault) holding type objects,
  * strings, bytes, code objects, frames (PyFrameObject up to 3.10, a stack
  * chunk of _PyInterpreterFrames from 3.11), one interpreter and one thread
  * state, laid out with the same struct py_layout the capture uses (the
@@ -33,6 +34,11 @@
 
 #define FAKEPY_BASE 0x10000000ull
 #define FAKEPY_CAP (1u << 20)
+/* Zeroed bytes mapped after the last object (a page: stack chunks are read through it). */
+#define FAKEPY_SLACK 4096u
+
+/* The image's memory: one image at a time, reused (no fresh pages per fuzz input). */
+static uint8_t fakepy_arena[FAKEPY_CAP];
 
 struct fakepy_family {
 	const char *name;
@@ -111,12 +117,13 @@ static inline uint64_t fakepy_alloc(struct fakepy *fp, size_t n)
 	uint64_t a = FAKEPY_BASE + fp->used;
 
 	n = (n + 15) & ~(size_t)15;
-	if (fp->used + n > FAKEPY_CAP - 8192) {
+	if (fp->used + n > FAKEPY_CAP - FAKEPY_SLACK) {
 		fprintf(stderr, "fakepy: image full\n");
 		exit(2);
 	}
 	fp->used += n;
-	memset(fakepy_at(fp, a), 0, n);
+	memset(fakepy_at(fp, a), 0, n + FAKEPY_SLACK);
+	fp->seg.len = fp->used + FAKEPY_SLACK;
 	return a;
 }
 
@@ -339,9 +346,8 @@ static inline int fakepy_init(struct fakepy *fp, const struct fakepy_family *fam
 	if (fakepy_layout(fam, L) < 0)
 		return -1;
 	fp->L = L;
-	fp->mem = calloc(1, FAKEPY_CAP);
-	if (!fp->mem)
-		return -1;
+	fp->mem = fakepy_arena;
+	memset(fp->mem, 0, FAKEPY_SLACK);
 	fp->ltlen = fakepy_unhex(fam->lt_hex, fp->lt, sizeof(fp->lt));
 	fp->rt.pid = getpid();
 	fp->rt.ver.major = fam->major;
@@ -399,7 +405,6 @@ static inline int fakepy_init(struct fakepy *fp, const struct fakepy_family *fam
 		fakepy_set_leaf(fp, fp->base_frame);
 	}
 	fp->seg.addr = FAKEPY_BASE;
-	fp->seg.len = FAKEPY_CAP;
 	fp->seg.data = fp->mem;
 	fp->img.segs = &fp->seg;
 	fp->img.nsegs = 1;
@@ -410,7 +415,6 @@ static inline int fakepy_init(struct fakepy *fp, const struct fakepy_family *fam
 static inline void fakepy_release(struct fakepy *fp)
 {
 	mem_image_install(0, NULL);
-	free(fp->mem);
 	fp->mem = NULL;
 }
 
