@@ -104,7 +104,7 @@ static int facts_load(const char *path, const struct cand *cd, int mode, struct 
 
 struct ctx {
 	pid_t pid;
-	struct proc_maps *maps;
+	const struct proc_maps *maps;
 	uint64_t sym[S_COUNT];       /* run-time addresses (bias applied), 0 = none */
 	struct elf_section sec_rt, sec_data, sec_bss;
 	int have_rt, have_data, have_bss;
@@ -564,6 +564,29 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 				       rt->version);
 	}
 	return PYRT_OK;
+}
+
+enum pyrt_status pyrt_discover_binary(pid_t pid, const struct proc_maps *maps, const char *path,
+				      uint64_t start, struct pyrt *rt, char *err, size_t errcap)
+{
+	struct cand cd;
+	struct ctx c;
+
+	memset(&cd, 0, sizeof(cd));
+	cd.path = path;
+	cd.start = cd.end = start;
+	memset(&c, 0, sizeof(c));
+	c.pid = pid;
+	c.maps = maps;
+	c.rt = rt;
+	c.err = err;
+	c.errcap = errcap;
+	memset(rt, 0, sizeof(*rt));
+	rt->pid = pid;
+	rt->found_by = rt->version_from = "";
+	if (errcap)
+		err[0] = 0;
+	return (enum pyrt_status)try_binary(&c, &cd);
 }
 
 /* Ranking of failures: the most informative one is reported. */

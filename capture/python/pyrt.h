@@ -55,4 +55,16 @@ struct pyrt {
  */
 enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t errcap);
 
+struct proc_maps;
+
+/*
+ * What pyrt_discover() does with one candidate ELF file once /proc/PID/maps
+ * named it: path as the target sees it (opened through /proc/PID/root),
+ * mapped from offset 0 at start, maps the target's mappings (pointers must
+ * fall in readable ones).  For the unit tests and the fuzzer, which serve
+ * the target's memory from a buffer (mem_image_install()).  No caching.
+ */
+enum pyrt_status pyrt_discover_binary(pid_t pid, const struct proc_maps *maps, const char *path,
+				      uint64_t start, struct pyrt *rt, char *err, size_t errcap);
+
 #endif /* PYSPY_CAPTURE_PYTHON_PYRT_H */
