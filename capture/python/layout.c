@@ -17,7 +17,11 @@
 	.tp_dictoffset = 288, .md_dict = 16, .bytes_size = 16, .bytes_sval = 32, \
 	.str_length = 16, .str_state = 32, .str_kind_shift = 2, .str_compact_bit = 5, \
 	.str_ascii_bit = 6, .long_size = 16, .long_digits = 24, .dict_keys = 32, \
-	.dict_values = 40, .tuple_item = 24, .list_item = 24, .float_fval = 16
+	.dict_values = 40, .tuple_item = 24, .list_item = 24, .float_fval = 16, \
+	.ob_size = 16, .dict_used = 16, .thread_name_attr = "_name", .thread_bootstrap = "_bootstrap"
+
+/* _PyStackChunk, unchanged since 3.11: previous, size, top, data[]. */
+#define STACK_CHUNK .chunk_size = 8, .chunk_top = 16, .chunk_data = 24
 
 #define NO_INTERP_FRAMES \
 	.if_code = -1, .if_previous = -1, .if_instr = -1, .if_owner = -1, .if_localsplus = -1, \
@@ -48,6 +52,8 @@ static const struct py_layout py_layout_2_7 = {
 	.long_size = 16, .long_digits = 24,
 	.tuple_item = 24, .list_item = 24, .float_fval = 16,
 	.dict_keys = 32, .dict_values = 40, .dict_kind = PY_DICT_27,
+	.ob_size = 16, .dict_used = 24,   /* after ma_fill */
+	.thread_name_attr = "_Thread__name", .thread_bootstrap = "__bootstrap",   /* name mangling */
 	.attrs_kind = PY_ATTRS_DICTOFFSET,
 	.frames = PY_FRAMES_OBJECT, .lines = PY_LINES_LNOTAB27, .gil = PY_GIL_SYMBOL,
 };
@@ -172,6 +178,7 @@ static const struct py_layout py_layout_3_11 = {
 	.ts_holds_gil = -1, .ts_gil_requested = -1, .ts_base_frame = -1, .ts_read = 312,
 	.f_back = -1, .f_code = -1, .f_lasti = -1, .f_localsplus = -1,
 	.if_code = 32, .if_previous = 48, .if_instr = 56, .if_owner = 69, .if_size = 80, .if_localsplus = 72,
+	.if_owner_max = 3, STACK_CHUNK,
 	.co_name = 120, .co_qualname = 128, .co_filename = 112, .co_firstlineno = 72,
 	.co_linetable = 136, .co_code_adaptive = 184, .co_version = -1,
 	.co_flags = 48, .co_argcount = 56, .co_read = 144,
@@ -193,7 +200,8 @@ static const struct py_layout py_layout_3_12 = {
 	.ts_holds_gil = -1, .ts_gil_requested = -1, .ts_base_frame = -1, .ts_read = 248,
 	.f_back = -1, .f_code = -1, .f_lasti = -1, .f_localsplus = -1,
 	.if_code = 0, .if_previous = 8, .if_instr = 56, .if_owner = 70, .if_size = 80, .if_localsplus = 72,
-	.owner_skip_min = 3, .owner_skip_only = 1,
+	.owner_skip_min = 3, .owner_skip_only = 1, .if_owner_max = 3, STACK_CHUNK,
+	.refcnt_low32 = 1, .func_version_epoch = 1,
 	.co_name = 120, .co_qualname = 128, .co_filename = 112, .co_firstlineno = 68,
 	.co_linetable = 136, .co_code_adaptive = 192, .co_version = 92,
 	.co_flags = 48, .co_argcount = 52, .co_read = 144,
@@ -497,6 +505,17 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 	L->if_tagged = minor >= 14;
 	L->owner_skip_min = 3;
 	L->owner_skip_only = minor == 13;
+	L->if_owner_max = minor >= 14 ? 4 : 3;   /* 3.14 added FRAME_OWNED_BY_INTERPRETER */
+	L->if_exec_any = 1;
+	L->chunk_size = 8;
+	L->chunk_top = 16;
+	L->chunk_data = 24;
+	L->refcnt_low32 = 1;
+	L->refcnt_flags = minor >= 14;
+	L->ob_size = 16;
+	L->dict_used = 16;
+	L->thread_name_attr = "_name";
+	L->thread_bootstrap = "_bootstrap";
 	L->co_name = (int32_t)d[D_CO_NAME];
 	L->co_qualname = (int32_t)d[D_CO_QUALNAME];
 	L->co_filename = (int32_t)d[D_CO_FILENAME];

@@ -127,6 +127,20 @@ struct py_layout {
 	enum py_lines lines;
 	enum py_gil gil;
 	int free_threaded;
+
+	/* Facts the walkers use besides field offsets (version checks belong here). */
+	int refcnt_low32;            /* 3.12+: a live object's count is the low 32 bits
+				      * (immortal and static objects keep flag bits above) */
+	int refcnt_flags;            /* 3.14+: ob_flags (static immortals) in the top 16 bits */
+	unsigned if_owner_max;       /* largest valid _PyInterpreterFrame owner (3.14+: 4) */
+	int if_exec_any;             /* 3.13+: f_executable may be a non-code object (PEP 523) */
+	int32_t chunk_size, chunk_top, chunk_data; /* _PyStackChunk (3.11+): previous is at 0,
+				      * top counts words of data[] in use */
+	int func_version_epoch;      /* 3.12: _Py_next_func_version changes when co_version may repeat */
+	int32_t ob_size;             /* PyVarObject ob_size (3.11+ code objects: code units) */
+	int32_t dict_used;           /* PyDictObject ma_used */
+	const char *thread_name_attr;   /* threading.Thread's name ("_name"; 2.7: "_Thread__name") */
+	const char *thread_bootstrap;   /* the method a new thread starts in ("_bootstrap") */
 };
 
 /* The compiled-in table for major.minor (2.7, 3.6 - 3.12), or NULL. */

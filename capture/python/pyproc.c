@@ -193,12 +193,11 @@ struct pyproc {
 
 /*
  * A live object's reference count: <= 3.11 a plain Py_ssize_t; 3.12+ the
- * low 32 bits (the upper half holds overflow and flag bits of immortal and
- * static objects).
+ * low 32 bits (L->refcnt_low32).
  */
 static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
 {
-	if (L->major == 3 && L->minor >= 12)
+	if (L->refcnt_low32)
 		return u32at(obj) >= 1;
 	return i64at(obj) >= 1 && i64at(obj) <= REFCNT_MAX;
 }
@@ -527,7 +526,7 @@ static void code_fp(const struct py_layout *L, const uint8_t *b, struct centry *
 	e->f_lt = u64at(b + L->co_linetable);
 	e->f_first = i32at(b + L->co_firstlineno);
 	e->f_version = L->co_version >= 0 ? u32at(b + L->co_version) : 0;
-	e->f_size = L->co_code_adaptive >= 0 ? i64at(b + 16) : 0;
+	e->f_size = L->co_code_adaptive >= 0 ? i64at(b + L->ob_size) : 0;
 }
 
 static int code_fp_equal(const struct centry *a, const struct centry *b)
@@ -1072,7 +1071,7 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 	for (;;) {
 		for (i = 0; i < p->nchunks; i++) {
 			const struct chunkv *c = &p->chunks[i];
-			if (f >= c->lo + 24 && f + L->if_size <= c->hi)
+			if (f >= c->lo + (uint64_t)L->chunk_data && f + L->if_size <= c->hi)
 				return c->buf + (f - c->lo);
 		}
 		/* Deep stacks continue in older chunks: copy them one by one. */
@@ -1083,11 +1082,11 @@ static const uint8_t *iframe(struct pyproc *p, uint64_t f)
 			const uint8_t *h;
 			uint64_t top, len;
 			p->chunk_prev = 0;
-			if (!ptr_ok(ck) || !(h = rdf(p, ck, 24, MEM_LATE)))
+			if (!ptr_ok(ck) || !(h = rdf(p, ck, (size_t)L->chunk_data, MEM_LATE)))
 				break;
-			top = u64at(h + 16);
-			len = 24 + top * 8;
-			if (top == 0 || len > CHUNK_MAX || len > u64at(h + 8))
+			top = u64at(h + L->chunk_top);
+			len = (uint64_t)L->chunk_data + top * 8;
+			if (top == 0 || top > CHUNK_MAX || len > CHUNK_MAX || len > u64at(h + L->chunk_size))
 				break;
 			h = rdf(p, ck, len, MEM_LATE);
 			if (!h)
@@ -1114,7 +1113,7 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 
 	p->nchunks = 0;
 	p->chunk_prev = 0;
-	if (!ptr_ok(ck) || top <= ck + 24 || top - ck > CHUNK_MAX)
+	if (!ptr_ok(ck) || top <= ck + (uint64_t)L->chunk_data || top - ck > CHUNK_MAX)
 		return;
 	end = (top + 4095) & ~(uint64_t)4095;
 	b = rdf(p, ck, end - ck, MEM_LATE);
@@ -1124,14 +1123,14 @@ static void chunk_setup(struct pyproc *p, const uint8_t *tsb)
 	}
 	if (!b)
 		return;
-	if (u64at(b + 8) < top - ck)
+	if (u64at(b + L->chunk_size) < top - ck)
 		return;   /* chunk size smaller than its use: not a chunk */
 	p->chunks[0].lo = ck;
 	p->chunks[0].hi = end;
 	p->chunks[0].buf = b;
 	p->nchunks = 1;
 	p->chunk_prev = u64at(b);
-	p->chunk_size = u64at(b + 8);
+	p->chunk_size = u64at(b + L->chunk_size);
 	/* A second copy, read after everything else, to verify the walk. */
 	if (!p->snapping)
 		mem_view_hint(p->view, ck, end - ck, MEM_TAIL);
@@ -1151,7 +1150,7 @@ static uint32_t walk_interp(struct pyproc *p, const uint8_t *tsb, uint64_t f, ui
 	const struct py_layout *L = p->L;
 	uint32_t n = 0, skipped = 0, guard = 0;
 	uint64_t last = 0;
-	unsigned max_owner = L->minor >= 14 ? 4 : 3;
+	unsigned max_owner = L->if_owner_max;
 
 	chunk_setup(p, tsb);
 	while (f) {
@@ -1196,7 +1195,7 @@ static uint32_t walk_interp(struct pyproc *p, const uint8_t *tsb, uint64_t f, ui
 		}
 		skipped = 0;
 		ci = code_get(p, co);
-		if (ci == CODE_ERR_TYPE && L->minor >= 13) {
+		if (ci == CODE_ERR_TYPE && L->if_exec_any) {
 			/* f_executable is not a code object (PEP 523 tools): skip. */
 			f = u64at(b + L->if_previous);
 			continue;
@@ -1274,7 +1273,7 @@ static void leaf_words(const struct py_layout *L, struct leafwords *w)
 	w->leaf = L->ts_current_frame >= 0 ? L->ts_current_frame : L->ts_cframe;
 	w->chunk = L->ts_datastack_chunk;
 	w->lo = w->leaf < w->chunk ? w->leaf : w->chunk;
-	w->len = (uint32_t)((w->leaf > w->chunk ? w->leaf + 8 : w->chunk + 16) - w->lo);
+	w->len = (uint32_t)((w->leaf > w->chunk ? w->leaf + 8 : L->ts_datastack_top + 8) - w->lo);
 }
 
 /*
@@ -1318,7 +1317,7 @@ static int reaches(struct pyproc *p, uint64_t from, uint64_t target, int snap)
 	while (from && guard++ < PYPROC_MAX_DEPTH + 4 * MAX_SKIPPED) {
 		if (from == target)
 			return 1;
-		if (from < target || from < c->lo + 24 || from + L->if_size > c->hi)
+		if (from < target || from < c->lo + (uint64_t)L->chunk_data || from + L->if_size > c->hi)
 			return 0;
 		from = u64at(copy + (from - c->lo) + L->if_previous);
 	}
@@ -1384,7 +1383,7 @@ static int chain_stable(struct pyproc *p, int snap, uint32_t from)
 			const uint8_t *b;
 			if (snap)
 				b = snap_find(p, f, flen, 1 + k);
-			else if (c && f >= c->lo + 24 && f + flen <= c->hi)
+			else if (c && f >= c->lo + (uint64_t)L->chunk_data && f + flen <= c->hi)
 				b = ctail[k] ? ctail[k] + (f - c->lo) : NULL;
 			else
 				b = k ? mem_view_again(p->view, f, flen) : mem_view_tail(p->view, f, flen);
@@ -1601,7 +1600,7 @@ static void hint_tails(struct pyproc *p, uint64_t ts, const struct leaf *head)
 		mem_view_hint(p->view, c->lo, c->hi - c->lo, MEM_TAIL);
 	for (i = 0; i < p->nvisit; i++) {
 		uint64_t f = p->vaddr[i];
-		if (!c || f < c->lo + 24 || f + flen > c->hi)
+		if (!c || f < c->lo + (uint64_t)L->chunk_data || f + flen > c->hi)
 			mem_view_hint(p->view, f, flen, MEM_TAIL);
 	}
 }
@@ -1832,7 +1831,7 @@ static int boot_name(struct pyproc *p, uint32_t nframes, char *out, size_t cap)
 	name = cc_text(p, e->name);
 	file = cc_text(p, e->file);
 	fl = strlen(file);
-	if (strcmp(name, L->major == 2 ? "__bootstrap" : "_bootstrap") != 0 || fl < 12 ||
+	if (strcmp(name, L->thread_bootstrap) != 0 || fl < 12 ||
 	    strcmp(file + fl - 12, "threading.py") != 0)
 		return -1;
 	if (L->frames == PY_FRAMES_OBJECT)
@@ -1844,7 +1843,7 @@ static int boot_name(struct pyproc *p, uint32_t nframes, char *out, size_t cap)
 	if (L->if_tagged)
 		self &= ~(uint64_t)3;
 	if (!ptr_ok(self) ||
-	    pyobj_getattr(&c, self, L->major == 2 ? "_Thread__name" : "_name", &nameobj) < 0 ||
+	    pyobj_getattr(&c, self, L->thread_name_attr, &nameobj) < 0 ||
 	    pyobj_text(&c, nameobj, out, cap) <= 0)
 		return -1;
 	return 0;
@@ -2100,7 +2099,7 @@ struct pyproc *pyproc_new(const struct pyrt *rt, struct psf_writer *w)
 		pyproc_free(p);
 		return NULL;
 	}
-	if (p->L->minor >= 14 && p->L->is_code_gen >= 0)
+	if (p->L->is_code_gen >= 0)
 		p->val_policy = VAL_GEN;
 	else if (p->L->co_version >= 0)
 		p->val_policy = rt->func_version_ptr ? VAL_FUNCVER : VAL_VERSION;

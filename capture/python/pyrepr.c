@@ -308,7 +308,7 @@ static int refcnt_ok(const struct py_layout *L, const uint8_t *obj)
 	int64_t rc;
 
 	memcpy(&rc, obj, 8);
-	if (L->major == 3 && L->minor >= 14)
+	if (L->refcnt_flags)
 		return (rc & 0xffffffffll) >= 1;
 	return rc >= 1 && rc <= (1ll << 36);
 }
@@ -731,7 +731,7 @@ static void render(struct rstate *r, uint64_t obj, size_t lim)
 		const char *open = t->kind == K_LIST ? "[" : t->kind == K_TUPLE ? "(" : "{";
 		const char *close = t->kind == K_LIST ? "]" : t->kind == K_TUPLE ? ")" : "}";
 		/* ob_size; a dict's ma_used (2.7: after ma_fill) */
-		int64_t size = (int64_t)u64at(hdr + (t->kind == K_DICT && L->major == 2 ? 24 : 16));
+		int64_t size = (int64_t)u64at(hdr + (t->kind == K_DICT ? L->dict_used : L->ob_size));
 		if (on_stack(r, obj)) {
 			/* A container inside itself, as Python shows it. */
 			char cyc[8];

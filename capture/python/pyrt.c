@@ -539,7 +539,7 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 	rt->type_str = rt->ver.major == 2 ? c->sym[S_STRING_TYPE] : c->sym[S_UNICODE_TYPE];
 	rt->type_bytes = rt->ver.major == 2 ? c->sym[S_STRING_TYPE] : c->sym[S_BYTES_TYPE];
 	rt->type_frame = c->sym[S_FRAME_TYPE];
-	if (rt->ver.minor == 12)
+	if (L->func_version_epoch)
 		rt->func_version_ptr = c->sym[S_FUNC_VERSION];
 
 	if (remote_u64(c, rt->interp_head_ptr, &interp) < 0)

@@ -73,7 +73,7 @@ int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp)
 		return -1;
 	memset(&s, 0, sizeof(s));
 	s.c = c;
-	s.attr = L->major == 2 ? "_Thread__name" : "_name";
+	s.attr = L->thread_name_attr;
 	if (pyobj_dict_foreach(c, active, TNAME_MAX_THREADS, active_cb, &s) < 0) {
 		free(s.v);
 		return -1;

@@ -66,6 +66,45 @@ static void test_313(void)
 	CHECK_EQ(L.long_size, 16);
 	CHECK(L.long_tagged);
 	CHECK_EQ(L.frames, PY_FRAMES_INTERP);
+	CHECK_EQ(L.if_owner_max, 3);
+	CHECK(L.if_exec_any);
+	CHECK(L.refcnt_low32);
+	CHECK(!L.refcnt_flags);
+	CHECK_EQ(L.chunk_size, 8);
+	CHECK_EQ(L.chunk_top, 16);
+	CHECK_EQ(L.chunk_data, 24);
+	CHECK(!L.func_version_epoch);
+	CHECK_STR(L.thread_name_attr, "_name");
+	CHECK_STR(L.thread_bootstrap, "_bootstrap");
+}
+
+/*
+ * The facts that used to be version checks in the walkers, from the
+ * compiled-in tables: what each family's code relies on.
+ */
+static void test_table_facts(void)
+{
+	const struct py_layout *L27 = layout_for(2, 7, 18), *L38 = layout_for(3, 8, 18);
+	const struct py_layout *L311 = layout_for(3, 11, 7), *L312 = layout_for(3, 12, 1);
+
+	CHECK(L27 && L38 && L311 && L312);
+	if (!L27 || !L38 || !L311 || !L312)
+		return;
+	CHECK_STR(L27->thread_name_attr, "_Thread__name");
+	CHECK_STR(L27->thread_bootstrap, "__bootstrap");
+	CHECK_EQ(L27->dict_used, 24);
+	CHECK_STR(L38->thread_name_attr, "_name");
+	CHECK_EQ(L38->dict_used, 16);
+	CHECK_EQ(L38->ob_size, 16);
+	CHECK(!L311->refcnt_low32);
+	CHECK_EQ(L311->if_owner_max, 3);
+	CHECK_EQ(L311->chunk_data, 24);
+	CHECK(!L311->if_exec_any);
+	CHECK(L312->refcnt_low32);
+	CHECK(!L312->refcnt_flags);
+	CHECK(L312->func_version_epoch);
+	CHECK_EQ(L312->chunk_top, 16);
+	CHECK_EQ(L312->chunk_size, 8);
 }
 
 static void test_314(void)
@@ -79,6 +118,8 @@ static void test_314(void)
 	CHECK_EQ(L.rt_interp_head, 808);
 	CHECK_EQ(L.is_modules, 7688);   /* 3.14.5 moved it: why debug offsets win */
 	CHECK_EQ(L.is_code_gen, 7992);
+	CHECK_EQ(L.if_owner_max, 4);
+	CHECK(L.refcnt_flags);
 	CHECK_EQ(L.gil_holder, 8);
 	CHECK_EQ(L.gil_locked, 16);
 	CHECK_EQ(L.ts_holds_gil, 36);
@@ -165,6 +206,7 @@ int main(void)
 {
 	RUN(test_sizes_match_positions);
 	RUN(test_313);
+	RUN(test_table_facts);
 	RUN(test_314);
 	RUN(test_315);
 	RUN(test_rejects);
