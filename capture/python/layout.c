@@ -373,10 +373,10 @@ size_t layout_debug_offsets_size(int minor)
 	return 8 + n * 8;
 }
 
-/* An offset that must lie inside a struct of the given size. */
+/* An offset that must lie inside a struct of the given size (no wrap-around: off comes from the target). */
 static int in_struct(uint64_t off, uint64_t size, size_t width)
 {
-	return size > 0 && size < (1u << 24) && off + width <= size;
+	return size > 0 && size < (1u << 24) && width <= size && off <= size - width;
 }
 
 int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
@@ -450,6 +450,17 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 	    !in_struct(d[D_STR_STATE], d[D_STR_ASCII_SIZE], 4) ||
 	    !in_struct(d[D_STR_LENGTH], d[D_STR_ASCII_SIZE], 8) ||
 	    (minor >= 15 && !in_struct(d[D_TS_BASE_FRAME], d[D_TS_SIZE], 8)) ||
+	    (minor >= 15 && !in_struct(d[D_TS_HOLDS_GIL], d[D_TS_SIZE], 4)) ||
+	    (minor >= 15 && !in_struct(d[D_TS_GIL_REQUESTED], d[D_TS_SIZE], 4)) ||
+	    (minor == 14 && (d[D_TS_STATUS] > 4096 || !in_struct(d[D_TS_STATUS] + 4, d[D_TS_SIZE], 4))) ||
+	    /* Object fields are read from header copies of 96 bytes (pyproc,
+	     * pyrepr), integers from 40 (pyobj_uint: three digits). */
+	    d[D_LONG_TAG] > 24 || d[D_LONG_DIGIT] < d[D_LONG_TAG] + 8 || d[D_LONG_DIGIT] > 28 ||
+	    d[D_BYTES_OBSIZE] > 80 || d[D_BYTES_SVAL] < d[D_BYTES_OBSIZE] + 8 || d[D_BYTES_SVAL] > 88 ||
+	    d[D_DICT_KEYS] > 88 || d[D_DICT_VALUES] > 88 ||
+	    /* the walkers copy a string header of compact size + 8 into 96 bytes */
+	    (minor >= 15 ? d[D_STR_COMPACT_SIZE] < d[D_STR_ASCII_SIZE] || d[D_STR_COMPACT_SIZE] > 88
+			 : d[D_STR_ASCII_SIZE] + 16 > 88) ||
 	    (minor >= 14 && !in_struct(d[D_IS_CODE_GEN], d[D_IS_SIZE], 8))) {
 		snprintf(err, errcap, "_Py_DebugOffsets of 3.%d hold implausible values", minor);
 		return -1;
@@ -561,8 +572,8 @@ int layout_from_debug_offsets(const uint8_t *buf, size_t len, int minor,
 	    !in_struct(d[D_CO_ARGCOUNT], d[D_CO_SIZE], 4))
 		L->co_varnames = -1;
 	if (!in_struct(d[D_TUPLE_ITEM], d[D_TUPLE_SIZE], 0) ||
-	    !in_struct(d[D_LIST_ITEM], d[D_LIST_SIZE], 8) ||
-	    !in_struct(d[D_FLOAT_FVAL], d[D_FLOAT_SIZE], 8))
+	    !in_struct(d[D_LIST_ITEM], d[D_LIST_SIZE], 8) || d[D_LIST_ITEM] > 88 ||
+	    !in_struct(d[D_FLOAT_FVAL], d[D_FLOAT_SIZE], 8) || d[D_FLOAT_FVAL] > 88)
 		L->tuple_item = L->list_item = L->float_fval = -1;
 	L->bytes_size = (int32_t)d[D_BYTES_OBSIZE];
 	L->bytes_sval = (int32_t)d[D_BYTES_SVAL];

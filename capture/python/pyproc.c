@@ -437,6 +437,8 @@ static uint32_t str_get(struct pyproc *p, uint64_t addr, int force)
 	if (!ptr_ok(addr))
 		return 0;
 	hlen = L->major == 2 ? 64 : L->str_compact_size + 8;
+	if (hlen > sizeof(hdr))
+		return 0;   /* layout_from_debug_offsets() bounds it; never trust it here */
 	b = rd(p, addr, hlen, MEM_NOHINT);
 	if (!b) {
 		hlen = 48;

@@ -176,6 +176,23 @@ static void debug_offsets(const uint8_t *data, size_t size)
 		ASSERT(L.ts_interp >= 0 && (uint32_t)L.ts_interp + 8 <= L.ts_read);
 		ASSERT(L.ts_next >= 0 && (uint32_t)L.ts_next + 8 <= L.ts_read);
 		ASSERT((uint32_t)L.co_name + 8 <= L.co_read && (uint32_t)L.co_filename + 8 <= L.co_read);
+		ASSERT((uint32_t)L.co_linetable + 8 <= L.co_read && (uint32_t)L.co_firstlineno + 4 <= L.co_read);
+		ASSERT(L.co_qualname < 0 || (uint32_t)L.co_qualname + 8 <= L.co_read);
+		ASSERT(L.ts_thread_id >= 0 && (uint32_t)L.ts_thread_id + 8 <= L.ts_read);
+		ASSERT(L.ts_native_thread_id < 0 || (uint32_t)L.ts_native_thread_id + 8 <= L.ts_read);
+		ASSERT(L.ts_current_frame >= 0 && (uint32_t)L.ts_current_frame + 8 <= L.ts_read);
+		ASSERT((uint32_t)L.ts_datastack_top + 8 <= L.ts_read);
+		ASSERT(L.ts_holds_gil < 0 || (uint32_t)L.ts_holds_gil + 4 <= L.ts_read);
+		ASSERT(L.ts_gil_requested < 0 || (uint32_t)L.ts_gil_requested + 4 <= L.ts_read);
+		ASSERT(L.ts_base_frame < 0 || (uint32_t)L.ts_base_frame + 8 <= L.ts_read);
+		/* Header copies: strings and objects in 96 bytes, integers in 40. */
+		ASSERT(L.str_compact_size + 8 <= 96 && L.str_ascii_size <= L.str_compact_size);
+		ASSERT(L.str_state >= 0 && (uint32_t)L.str_state + 4 <= L.str_ascii_size);
+		ASSERT(L.str_length >= 0 && (uint32_t)L.str_length + 8 <= L.str_ascii_size);
+		ASSERT(L.bytes_size >= 0 && L.bytes_size + 8 <= L.bytes_sval && L.bytes_sval <= 88);
+		ASSERT(L.long_size >= 0 && L.long_size + 8 <= L.long_digits && L.long_digits + 12 <= 40);
+		ASSERT(L.dict_keys >= 0 && L.dict_keys <= 88 && L.dict_values >= 0 && L.dict_values <= 88);
+		ASSERT(L.list_item <= 88 && L.float_fval <= 88);
 	} else {
 		ASSERT(memchr(err, 0, sizeof(err)) != NULL);
 	}

@@ -202,6 +202,49 @@ static void test_rejects(void)
 	CHECK_EQ(parse(buf, n, 16, &L, &ft), -1);
 }
 
+/* Set the 8-byte field at pos of a block, parse it as 3.minor; restore it. */
+static int parse_with(uint8_t *buf, size_t n, int minor, unsigned pos, uint64_t v)
+{
+	struct py_layout L;
+	uint64_t old;
+	int ft, r;
+
+	memcpy(&old, buf + pos, 8);
+	memcpy(buf + pos, &v, 8);
+	r = parse(buf, n, minor, &L, &ft);
+	memcpy(buf + pos, &old, 8);
+	return r;
+}
+
+/*
+ * Offsets a hostile target can put in _Py_DebugOffsets that index the
+ * capture's own copies (thread states, header buffers of 96 and 40
+ * bytes): found by fuzz_discover (tests/fuzz/corpus/discover/crash-*).
+ */
+static void test_rejects_offsets_outside_copies(void)
+{
+	uint8_t b13[1024], b14[1024], b15[1024];
+	size_t n13 = build(b13, sizeof(b13), p313), n14 = build(b14, sizeof(b14), p314);
+	size_t n15 = build(b15, sizeof(b15), p315);
+
+	CHECK_EQ(parse_with(b15, n15, 15, 272, 36), 0);
+	/* 3.15 holds_gil / 3.14 _status (holds_gil follows it) outside the thread state */
+	CHECK_EQ(parse_with(b15, n15, 15, 272, 400000), -1);
+	CHECK_EQ(parse_with(b15, n15, 15, 272, (uint64_t)-2), -1);
+	CHECK_EQ(parse_with(b14, n14, 14, 240, 400000), -1);
+	CHECK_EQ(parse_with(b14, n14, 14, 240, (uint64_t)-4), -1);
+	/* an offset that wraps around when its width is added */
+	CHECK_EQ(parse_with(b13, n13, 13, 168, (uint64_t)-4), -1);
+	CHECK_EQ(parse_with(b15, n15, 15, 192, (uint64_t)-8), -1);
+	/* string headers larger than the 96-byte copy */
+	CHECK_EQ(parse_with(b13, n13, 13, 560, 128), -1);
+	CHECK_EQ(parse_with(b15, n15, 15, 744, 200), -1);
+	CHECK_EQ(parse_with(b15, n15, 15, 744, 32), -1);   /* smaller than the ASCII header */
+	/* integer digits past the 40-byte copy */
+	CHECK_EQ(parse_with(b13, n13, 13, 504, 64), -1);
+	CHECK_EQ(parse_with(b13, n13, 13, 504, 24), 0);
+}
+
 int main(void)
 {
 	RUN(test_sizes_match_positions);
@@ -210,5 +253,6 @@ int main(void)
 	RUN(test_314);
 	RUN(test_315);
 	RUN(test_rejects);
+	RUN(test_rejects_offsets_outside_copies);
 	return test_status();
 }
