@@ -614,6 +614,23 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 			 (int)pid);
 		return PYRT_E_NOTPYTHON;
 	}
+	/*
+	 * maps may be readable where memory is not (process_vm_readv needs
+	 * ptrace attach rights, which a container without SYS_PTRACE lacks):
+	 * say so, rather than that the runtime cannot be found.
+	 */
+	for (i = 0; i < maps.n; i++) {
+		uint8_t probe[8];
+		if (maps.v[i].perms[0] != 'r')
+			continue;
+		r = mem_read(pid, maps.v[i].start, probe, sizeof(probe));
+		if (r == -EPERM || r == -EACCES) {
+			proc_maps_release(&maps);
+			snprintf(err, errcap, "%s", strerror(-r));
+			return PYRT_E_PERM;
+		}
+		break;
+	}
 	if (proc_exe(pid, exe, sizeof(exe)) < 0)
 		exe[0] = 0;
 	for (i = 0; i < maps.n && nc < 16; i++) {

@@ -31,7 +31,8 @@
 # Targets report readiness by writing a file (no sleeps race a capture).
 #
 # Needs root (namespaces, chroot, mounts); otherwise every case is skipped.
-# usage: tests/containers/run.sh [LABEL...]   (default: every interpreter)
+# usage: tests/containers/run.sh [LABEL...]   (default: every interpreter,
+#        then sidecar and podman; or name them: sidecar, podman)
 #   env PYSPY_NO_FETCH=1   do not fetch sid interpreters (see interpreters.sh)
 . "$(dirname "$0")/../lib.sh"
 cd "$PYSPY_ROOT" || exit 1
@@ -366,7 +367,5 @@ while IFS=$'\t' read -r label cmd note <&3; do
 	case $label in sid-*) test_issue "$label" "$cmd" ;; esac
 done 3< <("$PYSPY_ROOT/tests/interpreters.sh")
 
-case $ONLY in
-"  ") test_sidecar /usr/bin/python3 ;;
-esac
+case $ONLY in "  "|*" sidecar "*) test_sidecar /usr/bin/python3 ;; esac
 exit 0
