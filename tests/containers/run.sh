@@ -357,6 +357,88 @@ test_sidecar() {
 		"^pyspy-capture: no permission to read process $p: .*SYS_PTRACE capability: docker run --cap-add SYS_PTRACE, Compose cap_add: \[SYS_PTRACE\], Kubernetes securityContext.capabilities.add: \[\"SYS_PTRACE\"\]\)$"
 }
 
+# A real container runtime: podman (Debian's package) with an image
+# imported from a root filesystem made of Debian's python3 files and this
+# pyspy-capture, no network.  Captured from the host (its overlay rootfs:
+# maps prints the container's paths, which on the host are other files),
+# and from a sidecar sharing its PID namespace with --cap-drop ALL, without
+# and with --cap-add SYS_PTRACE.  Skipped when podman is missing or cannot start a
+# container here (the reason is printed).
+test_podman() {
+	local py=/usr/bin/python3 d=$T_TMP/podman img=localhost/pyspy-containers-test:$$ rt
+	local name=pyspy-containers-$$ bin p info err
+	if ! command -v podman >/dev/null; then
+		t_skip "podman" "podman is not installed (apt-get install podman)"
+		return
+	fi
+	spec debian-3.11 "$py" || { t_fail "podman: $py runs"; return; }
+	bin=$(readlink -f "$CAPTURE")
+	rm -rf "$d" && mkdir -p "$d/shared" && chmod 1777 "$d/shared"
+	# shellcheck disable=SC2046
+	if ! make_root "$d/root" || ! mirror "$d/root" $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }') ||
+		! cp "$bin" "$d/root/pyspy-capture" ||
+		! tar -C "$d/root" -cf "$d/rootfs.tar" . || ! podman import -q "$d/rootfs.tar" "$img" >/dev/null 2>"$d/err"; then
+		t_fail "podman: import an image" "$(tail -n 1 "$d/err" 2>/dev/null)"
+		return
+	fi
+	rm -rf "$d/root" "$d/rootfs.tar"
+	# crun refuses hybrid cgroup hierarchies; runc does not.  Explicit
+	# limits: podman's defaults raise them, which needs CAP_SYS_RESOURCE.
+	for rt in "" runc; do
+		podman rm -f "$name" >/dev/null 2>&1
+		if podman ${rt:+--runtime "$rt"} run -d --name "$name" --network=none \
+			--ulimit nofile=1024:1024 --ulimit nproc=1000:1000 -v "$d/shared:/shared" \
+			"$img" "$BINARY" "$APP" /shared/ready >/dev/null 2>"$d/err"; then
+			break
+		fi
+		err=$(tail -n 1 "$d/err")
+		rt=none
+	done
+	if [ "$rt" = none ]; then
+		t_skip "podman" "cannot start a container here: $err"
+		podman rmi -f "$img" >/dev/null 2>&1
+		return
+	fi
+	for p in $(seq 600); do
+		[ -s "$d/shared/ready" ] && break
+		sleep 0.1
+	done
+	HPID=$(podman inspect -f '{{.State.Pid}}' "$name" 2>/dev/null)
+	if [ ! -s "$d/shared/ready" ] || [ -z "$HPID" ] || [ "$HPID" = 0 ]; then
+		t_fail "podman: target starts" "$(podman logs "$name" 2>&1 | tail -n 2)"
+	else
+		for who in root noadmin; do
+			capture_as "$who" "podman-$who"
+			expect_capture "podman${rt:+ ($rt)}: from the host, captured by $who"
+		done
+		# The sidecar: pid 1 is the target in the shared PID namespace.
+		# With the target's own capabilities it may read it (same uid,
+		# capabilities a subset of its own); with fewer (--cap-drop ALL,
+		# the hardened default) it needs SYS_PTRACE.
+		podman ${rt:+--runtime "$rt"} run --rm --pid="container:$name" --network=none --cap-drop ALL \
+			--ulimit nofile=1024:1024 --ulimit nproc=1000:1000 -v "$d/shared:/shared" \
+			"$img" /pyspy-capture -q -o /shared/no.pyspy -r 100 -d 0.5 -p 1 >"$d/no.out" 2>&1
+		T_RC=$? T_OUT= T_ERR=$(cat "$d/no.out")
+		t_expect "podman: sidecar with --cap-drop ALL: the message names --cap-add SYS_PTRACE" 1 "" \
+			"^pyspy-capture: no permission to read process 1: .*docker run --cap-add SYS_PTRACE, Compose cap_add: \[SYS_PTRACE\], Kubernetes securityContext.capabilities.add: \[\"SYS_PTRACE\"\]\)$"
+		podman ${rt:+--runtime "$rt"} run --rm --pid="container:$name" --network=none \
+			--cap-drop ALL --cap-add SYS_PTRACE \
+			--ulimit nofile=1024:1024 --ulimit nproc=1000:1000 -v "$d/shared:/shared" \
+			"$img" /pyspy-capture -q -o /shared/yes.pyspy -r 100 -d 0.5 -p 1 >"$d/yes.out" 2>&1
+		p=$?
+		info=$("$ANALYZE" info "$d/shared/yes.pyspy" 2>&1)
+		if [ "$p" = 0 ] && grep -Eq "^  Target: +pid 1: " <<<"$info" && grep -Eq "^  Python: +$VERSION " <<<"$info" &&
+			"$ANALYZE" collapsed "$d/shared/yes.pyspy" | grep -q 'containers_spin (app.py:[0-9]*);containers_leaf'; then
+			t_ok "podman: sidecar with --cap-drop ALL --cap-add SYS_PTRACE (pid 1 as the sidecar sees it)"
+		else
+			t_fail "podman: sidecar with --cap-add SYS_PTRACE" "exit $p: $(tail -n 2 "$d/yes.out")"
+		fi
+	fi
+	podman rm -f "$name" >/dev/null 2>&1
+	podman rmi -f "$img" >/dev/null 2>&1
+	HPID=
+}
+
 while IFS=$'\t' read -r label cmd note <&3; do
 	case $ONLY in "  ") ;; *" $label "*) ;; *) continue ;; esac
 	if [ -z "$cmd" ]; then
@@ -368,4 +450,5 @@ while IFS=$'\t' read -r label cmd note <&3; do
 done 3< <("$PYSPY_ROOT/tests/interpreters.sh")
 
 case $ONLY in "  "|*" sidecar "*) test_sidecar /usr/bin/python3 ;; esac
+case $ONLY in "  "|*" podman "*) test_podman ;; esac
 exit 0
