@@ -235,7 +235,7 @@ const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr)
 	return NULL;
 }
 
-/* Append "; " (after the first) and a formatted part to a one-line list. */
+/* Append "CANDIDATE (reason)" to a one-line list, ", " between entries. */
 static void why_add(char *why, size_t cap, const char *cand, const char *reason)
 {
 	size_t n;
