@@ -21,6 +21,17 @@ struct elf_file {
 
 int elf_open(struct elf_file **out, const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		*out = NULL;
+		return -errno;
+	}
+	return elf_open_fd(out, fd);
+}
+
+int elf_open_fd(struct elf_file **out, int fd)
+{
 	struct elf_file *e;
 	GElf_Ehdr eh;
 	size_t nph, i;
@@ -28,17 +39,16 @@ int elf_open(struct elf_file **out, const char *path)
 	int first = 1;
 
 	*out = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		close(fd);
 		return -ENOEXEC;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e->fd < 0) {
-		int err = -errno;
-		free(e);
-		return err;
 	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		close(fd);
+		return -ENOMEM;
+	}
+	e->fd = fd;
 	e->elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
 	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF || !gelf_getehdr(e->elf, &eh) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {

@@ -2,9 +2,9 @@
  * elffile.h - the few ELF facts the sampler needs (libelf): symbol values,
  * section addresses and the lowest PT_LOAD address (for the load bias).
  *
- * Files are opened through a path the caller chooses, normally
- * /proc/PID/root/<path> (other mount namespaces) or
- * /proc/PID/map_files/<range> (deleted files).  Only the file is parsed;
+ * Files are opened by the caller (a target's files through
+ * proc_open_mapped(), whatever its root and mount namespace) or by path.
+ * Only the file is parsed;
  * nothing is ever executed.  Addresses are the file's own virtual
  * addresses; add the load bias to get run-time addresses.
  *
@@ -30,6 +30,9 @@ struct elf_section {
  * -errno, -ENOEXEC when it is not a 64-bit little-endian ELF file.
  */
 int elf_open(struct elf_file **out, const char *path);
+
+/* The same on an open descriptor, which it takes ownership of (closed on failure too). */
+int elf_open_fd(struct elf_file **out, int fd);
 
 /* Accepts NULL. */
 void elf_close(struct elf_file *e);

@@ -365,6 +365,10 @@ static void discard_output(struct output *out)
 
 static const char *perm_hint(void)
 {
+	if (proc_in_container())
+		return "inside a container, the capture needs the SYS_PTRACE capability: "
+		       "docker run --cap-add SYS_PTRACE, Compose cap_add: [SYS_PTRACE], "
+		       "Kubernetes securityContext.capabilities.add: [\"SYS_PTRACE\"]";
 	return geteuid() == 0
 		? "a container needs --cap-add SYS_PTRACE; check seccomp and "
 		  "kernel.yama.ptrace_scope"

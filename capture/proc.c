@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "mem.h"
 
 long proc_read_file(const char *path, char *buf, size_t cap)
 {
@@ -230,6 +233,110 @@ const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr)
 			return &m->v[mid];
 	}
 	return NULL;
+}
+
+/* Append "CANDIDATE (reason)" to a one-line list, ", " between entries. */
+static void why_add(char *why, size_t cap, const char *cand, const char *reason)
+{
+	size_t n;
+
+	if (!why || cap == 0)
+		return;
+	n = strlen(why);
+	if (n + 1 >= cap)
+		return;
+	snprintf(why + n, cap - n, "%s%s (%s)", n ? ", " : "", cand, reason);
+}
+
+/*
+ * The device in maps is the superblock's; stat() may report another one
+ * for the same inode (btrfs subvolumes, overlayfs before 6.x).  Then the
+ * file's first page must be what the target has mapped from it.
+ */
+static int same_first_page(pid_t pid, const struct proc_map *m, int fd)
+{
+	unsigned char a[4096], b[4096];
+	size_t len = sizeof(a);
+	ssize_t r;
+
+	if (m->end - m->start < len)
+		len = (size_t)(m->end - m->start);
+	r = pread(fd, a, len, (off_t)m->offset);
+	if (r <= 0)
+		return 0;
+	len = (size_t)r;
+	return mem_read(pid, m->start, b, len) == 0 && memcmp(a, b, len) == 0;
+}
+
+/*
+ * Try one candidate: 1 and *fd when it is the mapped file, 0 when not
+ * (why says why).  *perm is cleared by any refusal that is not EACCES/EPERM.
+ */
+static int try_mapped(pid_t pid, const struct proc_map *m, const char *cand, int *fd,
+		      int *perm, char *why, size_t whycap)
+{
+	struct stat st;
+	char reason[128];
+	int f = open(cand, O_RDONLY | O_CLOEXEC);
+
+	if (f < 0) {
+		int e = errno;
+		if (e != EACCES && e != EPERM)
+			*perm = 0;
+		why_add(why, whycap, cand, strerror(e));
+		return 0;
+	}
+	*perm = 0;
+	if (fstat(f, &st) < 0) {
+		why_add(why, whycap, cand, strerror(errno));
+		close(f);
+		return 0;
+	}
+	if ((uint64_t)st.st_ino == m->inode &&
+	    ((major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor) ||
+	     same_first_page(pid, m, f))) {
+		*fd = f;
+		return 1;
+	}
+	snprintf(reason, sizeof(reason), "another file: device %x:%x inode %llu, mapped %x:%x inode %llu",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, m->dev_major,
+		 m->dev_minor, (unsigned long long)m->inode);
+	why_add(why, whycap, cand, reason);
+	close(f);
+	return 0;
+}
+
+int proc_open_mapped(pid_t pid, const struct proc_map *m, char *why, size_t whycap)
+{
+	char cand[4200], exe[4096];
+	int fd = -1, perm = 1;
+	long n;
+
+	if (why && whycap)
+		why[0] = 0;
+	snprintf(cand, sizeof(cand), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	if (try_mapped(pid, m, cand, &fd, &perm, why, whycap))
+		return fd;
+	/* A deleted executable (or one outside our mount namespace) is still
+	 * reachable through exe, which needs only ptrace read access. */
+	n = proc_exe(pid, exe, sizeof(exe));
+	if (n > 0 && m->path[0] && strncmp(exe, m->path, strlen(m->path)) == 0 &&
+	    (exe[strlen(m->path)] == 0 || strcmp(exe + strlen(m->path), " (deleted)") == 0)) {
+		snprintf(cand, sizeof(cand), "/proc/%d/exe", (int)pid);
+		if (try_mapped(pid, m, cand, &fd, &perm, why, whycap))
+			return fd;
+	}
+	if (m->path[0] == '/' && !m->deleted) {
+		snprintf(cand, sizeof(cand), "/proc/%d/root%s", (int)pid, m->path);
+		if (try_mapped(pid, m, cand, &fd, &perm, why, whycap))
+			return fd;
+		if (try_mapped(pid, m, m->path, &fd, &perm, why, whycap))
+			return fd;
+	} else if (m->deleted) {
+		why_add(why, whycap, m->path, "deleted");
+	}
+	return perm ? -EACCES : -ENOENT;
 }
 
 static const char *last_paren(const char *buf, size_t len)
@@ -518,6 +625,20 @@ int proc_exe_id(pid_t pid, uint64_t *dev, uint64_t *ino)
 	*dev = (uint64_t)st.st_dev;
 	*ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+int proc_in_container(void)
+{
+	char ns[128];
+	ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+
+	if (n > 0) {
+		ns[n] = 0;
+		if (strcmp(ns, "pid:[4026531836]") != 0)
+			return 1;
+	}
+	return access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0 ||
+	       getenv("KUBERNETES_SERVICE_HOST") != NULL;
 }
 
 int proc_same_pidns(pid_t pid)

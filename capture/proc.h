@@ -27,6 +27,30 @@ struct proc_maps {
 	char *buf;               /* owns the text the paths point into */
 };
 
+/*
+ * Open the file behind mapping m of process pid, whatever the target's
+ * root and mount namespace (a chroot, a container's pivot_root, a deleted
+ * file).  The path in /proc/PID/maps is printed relative to *our* root when
+ * the file is reachable from it, relative to its own mount otherwise, so
+ * no rule on the string alone is right.  Candidates, in order:
+ *   /proc/PID/map_files/START-END  (the mapped file itself; needs
+ *                                   CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)
+ *   /proc/PID/exe                  (when m's path is the executable's;
+ *                                   ptrace read access suffices)
+ *   /proc/PID/root + path          (the target's own root)
+ *   path as printed
+ * A candidate is accepted only when its device and inode are the
+ * mapping's; where only the device differs (the device a filesystem shows
+ * in maps is not always the one stat() reports: btrfs subvolumes,
+ * overlayfs on older kernels), when the file's first page is also what the
+ * target has mapped at m->start.
+ * Returns an fd (O_RDONLY | O_CLOEXEC; the caller closes it), or -errno:
+ * -EACCES when every candidate was refused for permission, else -ENOENT.
+ * On failure why[0..whycap) holds one line naming each candidate tried
+ * and why it was refused ("CANDIDATE (reason), ...").  why may be NULL.
+ */
+int proc_open_mapped(pid_t pid, const struct proc_map *m, char *why, size_t whycap);
+
 /* Read and parse /proc/PID/maps into *m (release with proc_maps_release). */
 int proc_maps_read(pid_t pid, struct proc_maps *m);
 
@@ -121,6 +145,14 @@ long proc_scan_ppids(pid_t *pids, pid_t *ppids, size_t cap);
 
 /* Device and inode of pid's executable (stat of /proc/PID/exe); 0 or -errno. */
 int proc_exe_id(pid_t pid, uint64_t *dev, uint64_t *ino);
+
+/*
+ * 1 when we seem to run inside a container: our PID namespace is not the
+ * initial one (its inode is fixed, PROC_PID_INIT_INO), or a runtime's marker
+ * (/.dockerenv, /run/.containerenv, $KUBERNETES_SERVICE_HOST) is there.
+ * Only used to word a hint.
+ */
+int proc_in_container(void);
 
 /* 1 if pid lives in our PID namespace, 0 if not, -errno if unknown. */
 int proc_same_pidns(pid_t pid);

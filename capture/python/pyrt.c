@@ -32,6 +32,7 @@ static const char *const sym_names[S_COUNT] = {
 
 struct cand {
 	const char *path;
+	const struct proc_map *map;  /* its offset-0 mapping */
 	uint64_t start, end;
 	int prio;
 	int deleted;
@@ -73,11 +74,11 @@ static const struct elf_facts *facts_find(const struct cand *cd, int mode)
 	return NULL;
 }
 
-/* Read the facts of an ELF file (path as the target sees it). */
-static int facts_load(const char *path, const struct cand *cd, int mode, struct elf_facts *f)
+/* Read the facts of an ELF file (fd from proc_open_mapped(), taken over). */
+static int facts_load(int fd, const struct cand *cd, int mode, struct elf_facts *f)
 {
 	struct elf_file *e;
-	int r = elf_open(&e, path);
+	int r = elf_open_fd(&e, fd);
 
 	if (r < 0)
 		return r;
@@ -429,23 +430,25 @@ static uint64_t find_runtime(struct ctx *c, const struct py_layout *L)
 static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 {
 	struct pyrt *rt = c->rt;
-	char path[1200];
 	uint64_t vaddr[S_COUNT];
+	char tried[1024];
 	int mode = symbols_mode(), r, i, anchor;
 	const struct py_layout *L = NULL;
 	uint64_t interp;
 
 	snprintf(rt->binary, sizeof(rt->binary), "%s", cd->path);
-	if (cd->deleted)
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)c->pid,
-			 (unsigned long long)cd->start, (unsigned long long)cd->end);
-	else
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)c->pid, cd->path);
 	{
 		const struct elf_facts *fc = facts_find(cd, mode);
 		struct elf_facts fresh;
 		if (!fc) {
-			r = facts_load(path, cd, mode, &fresh);
+			/* The path in maps may not lead to the file from here (the
+			 * target's root, mount namespace, a deleted file): */
+			int fd = proc_open_mapped(c->pid, cd->map, tried, sizeof(tried));
+			if (fd < 0)
+				return set_err(c, fd == -EACCES ? PYRT_E_PERM : PYRT_E_NOTPYTHON,
+					       "cannot open '%s' of process %d: tried %s", cd->path,
+					       (int)c->pid, tried);
+			r = facts_load(fd, cd, mode, &fresh);
 			if (r < 0)
 				return set_err(c, PYRT_E_NOTPYTHON, "cannot read '%s': %s", cd->path,
 					       strerror(-r));
@@ -597,6 +600,7 @@ static int status_rank(enum pyrt_status s)
 	case PYRT_E_FREETHREADED: return 4;
 	case PYRT_E_UNSUPPORTED: return 4;
 	case PYRT_E_NORUNTIME: return 3;
+	case PYRT_E_PERM: return 2;
 	case PYRT_E_NOTPYTHON: return 1;
 	default: return 0;
 	}
@@ -608,7 +612,7 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 	struct cand cands[16];
 	size_t nc = 0, i, j;
 	char exe[1024] = "";
-	char best_err[512] = "";
+	char best_err[1200] = "";
 	enum pyrt_status best = PYRT_E_NOTPYTHON;
 	int r;
 
@@ -634,6 +638,23 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 			 (int)pid);
 		return PYRT_E_NOTPYTHON;
 	}
+	/*
+	 * maps may be readable where memory is not (process_vm_readv needs
+	 * ptrace attach rights, which a container without SYS_PTRACE lacks):
+	 * say so, rather than that the runtime cannot be found.
+	 */
+	for (i = 0; i < maps.n; i++) {
+		uint8_t probe[8];
+		if (maps.v[i].perms[0] != 'r')
+			continue;
+		r = mem_read(pid, maps.v[i].start, probe, sizeof(probe));
+		if (r == -EPERM || r == -EACCES) {
+			proc_maps_release(&maps);
+			snprintf(err, errcap, "%s", strerror(-r));
+			return PYRT_E_PERM;
+		}
+		break;
+	}
 	if (proc_exe(pid, exe, sizeof(exe)) < 0)
 		exe[0] = 0;
 	for (i = 0; i < maps.n && nc < 16; i++) {
@@ -657,6 +678,7 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 		if (dup)
 			continue;
 		cands[nc].path = m->path;
+		cands[nc].map = m;
 		cands[nc].start = m->start;
 		cands[nc].prio = prio;
 		cands[nc].deleted = m->deleted;
@@ -678,7 +700,7 @@ enum pyrt_status pyrt_discover(pid_t pid, struct pyrt *rt, char *err, size_t err
 	for (i = 0; i < nc; i++) {
 		struct ctx c;
 		enum pyrt_status s;
-		char e[512];
+		char e[1200];
 		memset(&c, 0, sizeof(c));
 		c.pid = pid;
 		c.maps = &maps;

@@ -1,12 +1,17 @@
 /*
  * capture_proc - /proc parsing: maps lines (paths with spaces, deleted
  * files, anonymous mappings), stat lines whose comm holds spaces and
- * parentheses, and the live /proc of the test process itself.
+ * parentheses, the live /proc of the test process itself, and which file
+ * proc_open_mapped() accepts for a mapping.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,6 +171,123 @@ static void test_children_live(void)
 	CHECK(proc_exe_id(c, &dev, &ino) < 0);
 }
 
+/* Write a 8 KiB file of byte c at path; 0 or -1. */
+static int write_file(const char *path, int c)
+{
+	char buf[8192];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	memset(buf, c, sizeof(buf));
+	w = write(fd, buf, sizeof(buf));
+	close(fd);
+	return w == (ssize_t)sizeof(buf) ? 0 : -1;
+}
+
+/*
+ * A mapping of our own, described as maps would: the exact file is
+ * accepted; a device that differs is accepted only while the first page
+ * matches memory (btrfs, old overlayfs); another file at the path is
+ * refused, and the reason names it.
+ */
+static void test_open_mapped(void)
+{
+	char dir[] = "/tmp/pyspy-unit-XXXXXX", path[64], other[64], why[2048];
+	struct proc_map m;
+	struct stat st, got;
+	void *p = MAP_FAILED, *anon = MAP_FAILED;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/lib.so", dir);
+	snprintf(other, sizeof(other), "%s/other.so", dir);
+	CHECK_EQ(write_file(path, 'a'), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		p = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+		CHECK(fstat(fd, &st) == 0);
+		close(fd);
+	}
+	CHECK(p != MAP_FAILED);
+	if (p == MAP_FAILED)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.start = (uint64_t)(uintptr_t)p;
+	m.end = m.start + 8192;
+	m.inode = (uint64_t)st.st_ino;
+	m.dev_major = major(st.st_dev);
+	m.dev_minor = minor(st.st_dev);
+	memcpy(m.perms, "r--p", 5);
+	m.path = path;
+
+	fd = proc_open_mapped(getpid(), &m, why, sizeof(why));
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(fstat(fd, &got) == 0 && got.st_ino == st.st_ino);
+		close(fd);
+	}
+
+	/* maps' device is not always stat's: same first page, same inode. */
+	m.dev_minor ^= 0x55;
+	fd = proc_open_mapped(getpid(), &m, why, sizeof(why));
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+
+	/* ... but not when the memory holds something else. */
+	anon = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(anon != MAP_FAILED);
+	if (anon != MAP_FAILED) {
+		struct proc_map a = m;
+		memset(anon, 'b', 8192);
+		a.start = (uint64_t)(uintptr_t)anon;
+		a.end = a.start + 8192;
+		fd = proc_open_mapped(getpid(), &a, why, sizeof(why));
+		CHECK(fd < 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK(strstr(why, "another file") != NULL);
+	}
+	m.dev_minor ^= 0x55;
+
+	/* Another file at the mapped path (replaced after the mapping): the
+	 * path candidates are refused; only map_files (root) still finds the
+	 * mapped one. */
+	CHECK_EQ(write_file(other, 'c'), 0);
+	CHECK_EQ(rename(other, path), 0);
+	fd = proc_open_mapped(getpid(), &m, why, sizeof(why));
+	if (fd >= 0) {
+		CHECK(fstat(fd, &got) == 0 && got.st_ino == st.st_ino);
+		close(fd);
+	} else {
+		CHECK(strstr(why, "/map_files/") != NULL);
+		CHECK(strstr(why, "another file: device") != NULL);
+	}
+	{
+		/* With map_files out of the picture, every candidate is listed. */
+		struct proc_map g = m;
+		g.start = g.end = 0x1000;
+		fd = proc_open_mapped(getpid(), &g, why, sizeof(why));
+		CHECK(fd < 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK(strstr(why, "/map_files/1000-1000 (") != NULL);
+		CHECK(strstr(why, "/root/tmp/pyspy-unit-") != NULL);
+		CHECK(strstr(why, "another file: device") != NULL);
+	}
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 8192);
+	if (anon != MAP_FAILED)
+		munmap(anon, 8192);
+	unlink(path);
+	unlink(other);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(test_maps_parse);
@@ -173,5 +295,6 @@ int main(void)
 	RUN(test_children_live);
 	RUN(test_stat_parse);
 	RUN(test_live_self);
+	RUN(test_open_mapped);
 	return test_status();
 }
