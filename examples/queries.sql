@@ -137,14 +137,15 @@ ORDER BY d.depth DESC, d.samples DESC, d.stack;
 
 -- name: cpu_per_process
 -- Per process: samples, active samples, and an estimate of the CPU time
--- its Python threads used (active samples / sampling rate).
+-- its Python threads used: the wall time its active samples stand for
+-- (their weights, docs/schema.md "Weights"; not samples / rate, which
+-- undercounts when the sampler missed ticks).
 SELECT s.host, p.pid, p.ppid, p.cmdline, count(*) AS samples,
        sum(s.active) AS active,
-       round(sum(s.active) * 1.0 / c.rate_hz, 3) AS cpu_seconds,
+       round(sum(CASE WHEN s.active THEN s.weight_s ELSE 0 END), 3) AS cpu_seconds,
        round(100.0 * sum(s.active) / count(*), 1) AS active_pct
 FROM sample_leaf s
 JOIN processes p ON p.id = s.process
-JOIN captures c ON c.id = s.capture
 GROUP BY s.process
 ORDER BY cpu_seconds DESC, s.host, p.pid;
 
