@@ -518,4 +518,15 @@ t_expect "analyze: top --by line --nolineno has the (file) header" 0 '  Function
 t_run "$ANALYZE" speedscope --threads "$DATA/web1.pyspy"
 t_expect "analyze: speedscope --threads puts the thread as root frame" 0 \
 	'"samples":\[\[0,1,2,3\],.*"frames":\[\{"name":"thread \(4242\): MainThread"\}' '^$'
+t_run "$ANALYZE" top --pid 99 --tid 1 --thread 'nope*' "$DATA/web1.pyspy"
+t_expect "analyze: a --pid that matches nothing is warned about" 0 '\(no samples\)' \
+	"^pyspy-analyze: warning: --pid 99 matches no process$"
+t_expect "analyze: a --tid that matches nothing is warned about" 0 '' "warning: --tid 1 matches no thread$"
+t_expect "analyze: a --thread that matches nothing is warned about" 0 '' \
+	"warning: --thread 'nope\*' matches no thread name$"
+t_run "$ANALYZE" collapsed --pid 4242 --thread 'io-*' --tid 4243 "$DATA/web1.pyspy"
+t_expect "analyze: a selection that matches nothing together is warned about" 0 '^$' \
+	'^pyspy-analyze: warning: --pid, --tid and --thread together match no thread$'
+t_run "$ANALYZE" collapsed --pid 4242 --thread 'io-*' "$DATA/web1.pyspy"
+t_expect "analyze: a selection that matches says nothing" 0 'run_forever' '^$'
 exit 0
