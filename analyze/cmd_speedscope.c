@@ -477,6 +477,7 @@ int cmd_speedscope(int argc, char **argv)
 	int ret = EXIT_RUNTIME, i;
 
 	report_parse(&r, argc, argv, tables, ss_synopsis, ss_description, NULL, NULL);
+	out_refuse_tty(r.output, "a speedscope JSON profile", "profile.speedscope.json");
 	memset(&s, 0, sizeof(s));
 	s.r = &r;
 	idset_init(&s.fr_set);

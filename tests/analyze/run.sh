@@ -529,4 +529,21 @@ t_expect "analyze: a selection that matches nothing together is warned about" 0 
 	'^pyspy-analyze: warning: --pid, --tid and --thread together match no thread$'
 t_run "$ANALYZE" collapsed --pid 4242 --thread 'io-*' "$DATA/web1.pyspy"
 t_expect "analyze: a selection that matches says nothing" 0 'run_forever' '^$'
+# Large outputs not meant for reading are refused on a terminal.
+if command -v script >/dev/null 2>&1; then
+	for rep in flamegraph speedscope; do
+		script -qec "\"$ANALYZE\" $rep \"$DATA/web1.pyspy\"; echo rc=\$?" /dev/null >"$T_TMP/tty.$rep" 2>&1
+		if grep -q "refusing to write .* to a terminal (use -o FILE" "$T_TMP/tty.$rep" &&
+			grep -q 'rc=2' "$T_TMP/tty.$rep" && ! grep -q '<svg\|profiles' "$T_TMP/tty.$rep"; then
+			t_ok "analyze: $rep refuses to write to a terminal (exit 2)"
+		else
+			t_fail "analyze: $rep refuses to write to a terminal (exit 2)" "$(head -c 200 "$T_TMP/tty.$rep")"
+		fi
+	done
+	script -qec "\"$ANALYZE\" flamegraph -o \"$T_TMP/tty.svg\" \"$DATA/web1.pyspy\"" /dev/null >/dev/null 2>&1
+	[ -s "$T_TMP/tty.svg" ] && t_ok "analyze: flamegraph -o FILE from a terminal works" ||
+		t_fail "analyze: flamegraph -o FILE from a terminal works"
+else
+	t_skip "analyze: reports refuse to write to a terminal" "no script(1)"
+fi
 exit 0
