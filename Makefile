@@ -4,7 +4,7 @@
 #   make check           install missing build/test packages, build, run all tests
 #   make demo            build, capture examples/workload.py, write reports
 #   make bench           benchmarks -> docs/performance.md (release build)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (also DOCDIR: schema, format, queries)
 #   make SANITIZE=address,undefined check
 #   make V=1             show commands; DEVELOPER=1 turns warnings into errors
 
@@ -13,6 +13,9 @@ VERSION := 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# The documents the man pages cite (schema, format, example queries).
+DOCDIR ?= $(PREFIX)/share/doc/pyspy
+INSTALL_DOCS := docs/schema.md docs/format.md docs/capture.md
 INSTALL ?= install
 INSTALL_PROGRAM ?= $(INSTALL) -m 755
 INSTALL_DATA ?= $(INSTALL) -m 644
@@ -234,14 +237,21 @@ bench-smoke: deps
 update-golden: tests
 	$(Q)tests/update-golden.sh
 
+# The man pages name the documents by their default installed path
+# (/usr/local/share/doc/pyspy/...); it is rewritten to DOCDIR here.
 install: all
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)/examples
 	$(INSTALL_PROGRAM) $(CAPTURE_BIN) $(ANALYZE_BIN) $(DESTDIR)$(BINDIR)/
-	$(if $(MAN_OUT),$(INSTALL_DATA) $(MAN_OUT) $(DESTDIR)$(MANDIR)/man1/)
+	$(foreach m,$(MAN_OUT),sed 's|/usr/local/share/doc/pyspy|$(DOCDIR)|g' $(m) \
+		> $(DESTDIR)$(MANDIR)/man1/$(notdir $(m)) && chmod 644 $(DESTDIR)$(MANDIR)/man1/$(notdir $(m));)
+	$(INSTALL_DATA) $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL_DATA) examples/queries.sql $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pyspy-capture $(DESTDIR)$(BINDIR)/pyspy-analyze
 	rm -f $(DESTDIR)$(MANDIR)/man1/pyspy-capture.1 $(DESTDIR)$(MANDIR)/man1/pyspy-analyze.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS))) $(DESTDIR)$(DOCDIR)/examples/queries.sql
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build bin

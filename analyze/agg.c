@@ -190,7 +190,7 @@ static uint32_t stack_node(struct agg *a, uint32_t prefix, uint32_t stack, uint3
 
 /* ------------------------------------------------------------ scan */
 
-static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
+static int scan(struct agg *a, struct u64map *counts, struct u64map *weights, int group_is_thread)
 {
 	struct model *m = a->m;
 	const struct filter *f = a->f;
@@ -204,9 +204,9 @@ static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
 	 * the columns needed, the time window in SQL only when one is given.
 	 */
 	st = db_prepare(m->db, f->has_from || f->has_to
-				       ? "SELECT thread, stack, flags FROM samples"
+				       ? "SELECT thread, stack, flags, w FROM samples"
 					 " WHERE id BETWEEN ?1 AND ?2 AND t BETWEEN ?3 AND ?4"
-				       : "SELECT thread, stack, flags FROM samples"
+				       : "SELECT thread, stack, flags, w FROM samples"
 					 " WHERE id BETWEEN ?1 AND ?2");
 	if (!st)
 		goto out;
@@ -225,6 +225,7 @@ static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
 			int ti = model_thread(m, sqlite3_column_int64(st, 0));
 			int64_t stack = sqlite3_column_int64(st, 1);
 			int64_t flags = sqlite3_column_int64(st, 2);
+			int64_t w = sqlite3_column_int64(st, 3);
 			int idle;
 			uint64_t key, *slot;
 
@@ -248,6 +249,8 @@ static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
 			key = (uint64_t)(group_is_thread ? (uint32_t)ti : (uint32_t)ci) << 32 | (uint32_t)stack;
 			slot = u64map_slot(counts, key, NULL);
 			(*slot)++;
+			slot = u64map_slot(weights, key, NULL);
+			*slot += w > 0 ? (uint64_t)w : 0;
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
@@ -269,7 +272,7 @@ out:
 int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_processes,
 	    int line_mode)
 {
-	struct u64map counts;
+	struct u64map counts, weights;
 	struct strbuf tmp;
 	uint32_t *path = NULL;
 	unsigned long cap = 0;
@@ -287,6 +290,7 @@ int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_pro
 	u64map_init(&a->memo);
 	u64map_init(&a->frame_labels);
 	u64map_init(&counts);
+	u64map_init(&weights);
 	strbuf_init(&tmp);
 	a->short_files = xcalloc(m->nstrings + 1, sizeof(char *));
 	/* label 0 = none; the root node is labelled "all" */
@@ -299,24 +303,25 @@ int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_pro
 	a->nnodes = 1;
 	a->nodes[0].label = intern_label(a, "all", AGG_FRAME);
 
-	if (scan(a, &counts, group_is_thread) < 0)
+	if (scan(a, &counts, &weights, group_is_thread) < 0)
 		goto out;
 	for (i = 0; i < counts.cap; i++) {
 		uint64_t key = counts.keys[i], n = counts.vals[i];
 		uint32_t group, stack, node;
-		double rate, secs;
-		int ci;
+		uint64_t w = 0;
+		double secs;
 
 		if (key == U64MAP_EMPTY)
 			continue;
 		group = (uint32_t)(key >> 32);
 		stack = (uint32_t)key;
-		ci = group_is_thread ? m->threads[group].capture : (int)group;
-		rate = (double)m->captures[ci].rate_hz;
-		secs = rate > 0 ? (double)n / rate : 0;
+		/* Real time: the sum of the samples' weights, never n / rate. */
+		u64map_get(&weights, key, &w);
+		secs = (double)w / 1e9;
 		a->stats.kept_s += secs;
 		if (!stack) {
 			a->stats.empty += n;
+			a->stats.empty_s += secs;
 			continue;
 		}
 		node = stack_node(a, group_node(a, group_is_thread, group, &tmp), stack, &path, &cap, &tmp);
@@ -335,6 +340,7 @@ int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_pro
 	ret = 0;
 out:
 	u64map_release(&counts);
+	u64map_release(&weights);
 	strbuf_release(&tmp);
 	free(path);
 	return ret;

@@ -33,7 +33,7 @@ struct agg_node {
 	uint32_t first_child, next_sibling; /* after agg_sort(); 0 = none */
 	uint32_t depth;          /* root 0 */
 	uint64_t self, total;    /* samples */
-	double self_s, total_s;  /* seconds: samples / rate of their capture */
+	double self_s, total_s;  /* seconds: sum of the samples' weights (samples.w) */
 };
 
 struct agg_stats {
@@ -43,7 +43,7 @@ struct agg_stats {
 	uint64_t partial;        /* ... of which flagged partial */
 	uint64_t kept;           /* ... that passed --gil/--idle */
 	uint64_t empty;          /* kept samples with no Python frames (not shown) */
-	double kept_s;
+	double kept_s, empty_s;  /* seconds (weights) of kept and of empty samples */
 	int threads;             /* selected threads with at least one seen sample */
 };
 

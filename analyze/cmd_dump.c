@@ -3,11 +3,11 @@
  * format (docs/pyspy-analyze.1.md, "dump").
  *
  * Which sample: without --at, each thread's last sample, for threads
- * still alive when their process was last sampled.  With --at S, each
- * thread's latest sample at or before S seconds (clamped to the end of its
- * capture), for threads that still existed then (last seen no earlier than
- * two sampling periods before S).  Local variables recorded
- * with the sample (LOCAL records) are printed under their frame.
+ * still alive when their process was last sampled.  With --at S, the
+ * first tick of each capture at or after S seconds (the threads' samples
+ * within one sampling period of it); after the last tick, as without
+ * --at.  Local variables recorded with the sample (LOCAL records) are
+ * printed under their frame with --locals, as py-spy does.
  */
 #include "cmd_dump.h"
 
@@ -25,6 +25,7 @@
 
 struct dump_opts {
 	int json;
+	int locals;
 	int has_at;
 	int64_t at_ns;
 };
@@ -47,6 +48,7 @@ static const struct cli_opt dump_opts[] = {
 	{"", CLI_HEADING, NULL, "Dump:"},
 	{"at", CLI_AT, "SECONDS", "the moment, since capture start (default: each thread's last sample)"},
 	{"json", CLI_JSON, NULL, "write JSON (like 'py-spy dump --json')"},
+	{"locals", CLI_LOCALS, NULL, "show the local variables the capture recorded (--locals)"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
 	CLI_END,
@@ -64,18 +66,20 @@ static int dump_option(void *ctx, int code, const char *arg)
 	case CLI_JSON:
 		o->json = 1;
 		return 1;
+	case CLI_LOCALS:
+		o->locals = 1;
+		return 1;
 	default:
 		return 0;
 	}
 }
 
 /*
- * Leave out threads that no longer existed at the moment shown: with --at,
- * threads last seen more than two sampling periods before it; without,
- * threads whose last sample is more than two periods older than the last
- * sample of their process (every live thread is sampled at every tick).
+ * Leave out threads that no longer existed at the moment shown: threads
+ * whose last sample is more than two periods older than the last sample
+ * of their process (every live thread is sampled at every tick).
  */
-static void drop_stale(const struct model *m, struct pick *picks, const struct dump_opts *o)
+static void drop_stale(const struct model *m, struct pick *picks)
 {
 	int64_t *proc_last = xcalloc((unsigned long)m->nprocesses + 1, sizeof(*proc_last));
 	int i;
@@ -88,25 +92,88 @@ static void drop_stale(const struct model *m, struct pick *picks, const struct d
 		const struct m_capture *c = &m->captures[t->capture];
 		int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
 
-		if (!picks[i].found)
-			continue;
-		if (o) {
-			int64_t at = o->at_ns < c->end_ns ? o->at_ns : c->end_ns;
-
-			if (t->last_ns < at - 2 * period)
-				picks[i].found = 0;
-		} else if (picks[i].t < proc_last[t->process] - 2 * period) {
+		if (picks[i].found && picks[i].t < proc_last[t->process] - 2 * period)
 			picks[i].found = 0;
-		}
 	}
 	free(proc_last);
+}
+
+/* Keep the sample in picks if it is the thread's earliest (first = 1) or latest. */
+static void pick_keep(const struct model *m, sqlite3_stmt *st, struct pick *picks, int first)
+{
+	int ti = model_thread(m, sqlite3_column_int64(st, 0));
+	int64_t t = sqlite3_column_int64(st, 1);
+
+	if (ti < 0 || !m->threads[ti].selected ||
+	    (picks[ti].found && (first ? picks[ti].t <= t : picks[ti].t > t)))
+		return;
+	picks[ti].found = 1;
+	picks[ti].t = t;
+	picks[ti].stack = (uint32_t)sqlite3_column_int64(st, 2);
+	picks[ti].flags = sqlite3_column_int64(st, 3);
+}
+
+/*
+ * --at: the capture's first tick at or after at_ns, i.e. each thread's
+ * earliest sample in [T, T + period) where T is the earliest sample time
+ * >= at_ns (the samples of one tick differ by the time it took to read
+ * them, far less than a period).  After the last tick: each thread's
+ * latest sample, threads gone two periods before the end left out.
+ */
+static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, struct pick *picks)
+{
+	int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT min(t) FROM samples"
+					     " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3 AND t >= ?4");
+	int64_t tick = -1, lo, hi;
+	int rc, after;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->sample_first);
+	sqlite3_bind_int64(st, 2, c->sample_last);
+	sqlite3_bind_int64(st, 3, c->id);
+	sqlite3_bind_int64(st, 4, at_ns);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		tick = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_error(m->db, "cannot read");
+	after = tick < 0;
+	lo = after ? 0 : tick;
+	hi = after ? INT64_MAX : tick + period - 1;
+	st = db_prepare(m->db, "SELECT thread, t, stack, flags FROM samples"
+			       " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3 AND t BETWEEN ?4 AND ?5");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->sample_first);
+	sqlite3_bind_int64(st, 2, c->sample_last);
+	sqlite3_bind_int64(st, 3, c->id);
+	sqlite3_bind_int64(st, 4, lo);
+	sqlite3_bind_int64(st, 5, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		pick_keep(m, st, picks, !after);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(m->db, "cannot read");
+	if (after) {
+		int i;
+
+		/* threads of this capture that ended before its last tick */
+		for (i = 0; i < m->nthreads; i++)
+			if (m->threads[i].capture == c - m->captures && picks[i].found &&
+			    m->threads[i].last_ns < c->end_ns - 2 * period)
+				picks[i].found = 0;
+	}
+	return 0;
 }
 
 static int pick_samples(struct report *r, const struct dump_opts *o, struct pick *picks)
 {
 	struct model *m = r->m;
 	sqlite3_stmt *st;
-	int i, rc = SQLITE_DONE;
+	int i, rc = SQLITE_DONE, ret = 0;
 
 	if (!o->has_at) {
 		st = db_prepare(m->db, "SELECT t, stack, flags FROM samples WHERE id = ?");
@@ -133,43 +200,16 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
 			return db_error(m->db, "cannot read");
-		drop_stale(m, picks, NULL);
+		drop_stale(m, picks);
 		return 0;
 	}
-	st = db_prepare(m->db, "SELECT thread, t, stack, flags FROM samples"
-			       " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3 AND t <= ?4");
-	if (!st)
-		return -1;
-	for (i = 0; i < m->ncaptures; i++) {
+	for (i = 0; i < m->ncaptures && ret == 0; i++) {
 		const struct m_capture *c = &m->captures[i];
-		int64_t at = o->at_ns < c->end_ns ? o->at_ns : c->end_ns;
 
-		if (!c->selected || !c->sample_first)
-			continue;
-		sqlite3_bind_int64(st, 1, c->sample_first);
-		sqlite3_bind_int64(st, 2, c->sample_last);
-		sqlite3_bind_int64(st, 3, c->id);
-		sqlite3_bind_int64(st, 4, at);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int ti = model_thread(m, sqlite3_column_int64(st, 0));
-			int64_t t = sqlite3_column_int64(st, 1);
-
-			if (ti < 0 || !m->threads[ti].selected || (picks[ti].found && picks[ti].t > t))
-				continue;
-			picks[ti].found = 1;
-			picks[ti].t = t;
-			picks[ti].stack = (uint32_t)sqlite3_column_int64(st, 2);
-			picks[ti].flags = sqlite3_column_int64(st, 3);
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			break;
+		if (c->selected && c->sample_first)
+			ret = pick_at(m, c, o->at_ns, picks);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(m->db, "cannot read");
-	drop_stale(m, picks, o);
-	return 0;
+	return ret;
 }
 
 static int load_locals(sqlite3 *db, int64_t thread, int64_t t, struct local_var **out, int *n)
@@ -280,7 +320,8 @@ static void text_locals(FILE *fp, const struct local_var *v, int n, uint32_t dep
 	}
 }
 
-static void text_thread(FILE *fp, struct report *r, int ti, const struct pick *p, char **short_files)
+static void text_thread(FILE *fp, struct report *r, int ti, const struct pick *p, char **short_files,
+			int locals)
 {
 	const struct model *m = r->m;
 	const struct m_thread *t = &m->threads[ti];
@@ -298,7 +339,8 @@ static void text_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 		fputc('"', fp);
 	}
 	fputc('\n', fp);
-	load_locals(m->db, t->id, p->t, &vars, &nvars);
+	if (locals)
+		load_locals(m->db, t->id, p->t, &vars, &nvars);
 	path = stack_path(m, p->stack, &n);
 	strbuf_init(&sb);
 	for (i = 0; i < n; i++) {
@@ -336,7 +378,7 @@ static void json_process_info(FILE *fp, const struct model *m, int pi, int inden
 }
 
 static void json_thread(FILE *fp, struct report *r, int ti, const struct pick *p, char **short_files,
-			int first)
+			int first, int locals)
 {
 	const struct model *m = r->m;
 	const struct m_thread *t = &m->threads[ti];
@@ -346,7 +388,8 @@ static void json_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 	int nvars = 0, k;
 	uint32_t n, i, *path;
 
-	load_locals(m->db, t->id, p->t, &vars, &nvars);
+	if (locals)
+		load_locals(m->db, t->id, p->t, &vars, &nvars);
 	fprintf(fp, "%s  {\n", first ? "" : ",\n");
 	fprintf(fp, "    \"pid\": %lld,\n    \"thread_id\": %llu,\n", (long long)pr->pid,
 		(unsigned long long)t->py_thread_id);
@@ -418,7 +461,7 @@ static void dump_write(FILE *fp, struct report *r, const struct dump_opts *o, st
 		const struct m_thread *t = &m->threads[ti];
 
 		if (o->json) {
-			json_thread(fp, r, ti, &picks[ti], short_files, first);
+			json_thread(fp, r, ti, &picks[ti], short_files, first, o->locals);
 			first = 0;
 			continue;
 		}
@@ -449,7 +492,7 @@ static void dump_write(FILE *fp, struct report *r, const struct dump_opts *o, st
 			fputc('\n', fp);
 			last_proc = t->process;
 		}
-		text_thread(fp, r, ti, &picks[ti], short_files);
+		text_thread(fp, r, ti, &picks[ti], short_files, o->locals);
 	}
 	if (o->json)
 		fprintf(fp, "%s]\n", n ? "\n" : "");
@@ -459,18 +502,20 @@ static void dump_write(FILE *fp, struct report *r, const struct dump_opts *o, st
 	free(order);
 }
 
-static const char dump_synopsis[] = "dump [SELECTION] [--at SECONDS] [--json] SOURCE...";
+static const char dump_synopsis[] =
+	"dump [SELECTION] [--at SECONDS] [--json] [--locals] SOURCE...";
 static const char dump_description[] =
 	"Show the stack of every thread at one moment, in py-spy's dump format: each\n"
-	"thread's last sample, or its latest sample at or before --at.  Thread status is\n"
-	"idle, active or active+gil (py-spy's rules); recorded local variables are\n"
-	"printed under their frame.";
+	"thread's last sample, or the first tick at or after --at (the last tick when\n"
+	"--at is later).  Thread status is idle, active or active+gil (py-spy's rules);\n"
+	"with --locals, the local variables the capture recorded (pyspy-capture --locals)\n"
+	"are printed under their frame.";
 
 int cmd_dump(int argc, char **argv)
 {
 	const struct cli_opt *const tables[4] = {dump_opts, filter_select_opts, report_output_opts,
 						 cli_common_opts};
-	struct dump_opts o = {0, 0, 0};
+	struct dump_opts o = {0, 0, 0, 0};
 	struct report r;
 	struct out out;
 	struct pick *picks = NULL;

@@ -249,6 +249,7 @@ int cmd_flamegraph(int argc, char **argv)
 	int ret = EXIT_RUNTIME;
 
 	report_parse(&r, argc, argv, tables, fg_synopsis, fg_description, fg_option, &o);
+	out_refuse_tty(r.output, "an SVG flame graph", "profile.svg");
 	memset(&a, 0, sizeof(a));
 	if (out_open(&out, r.output) < 0) {
 		report_close(&r);

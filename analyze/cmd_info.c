@@ -222,9 +222,13 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 	if (c->header_flags & PSF_HF_DUMP) {
 		fprintf(fp, "  Rate:        one-shot dump\n");
 	} else {
-		/* achieved: ticks over the time they were sampled in */
-		double span = samples && c->rate_hz > 0 ? (double)(t_max - t_min) / 1e9 + 1.0 / (double)c->rate_hz
-							: dur;
+		/*
+		 * achieved: ticks over the time the sampler ran, from the capture
+		 * start to its end (as capture_summary.achieved_hz).  Not over the
+		 * span of the samples: ticks before the first sample (a launched
+		 * program not yet Python) would push it above the requested rate.
+		 */
+		double span = dur;
 
 		fprintf(fp, "  Rate:        %lld Hz requested", (long long)c->rate_hz);
 		/* without a trailer the tick count is partial (LAG records only) */

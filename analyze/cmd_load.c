@@ -35,7 +35,8 @@ static const char load_description[] =
 	"Load capture files (or '-' for standard input) into a SQLite database, one\n"
 	"transaction per capture.  A capture already in the database is skipped; a longer\n"
 	"copy of a capture that was loaded while still being written replaces it.  A\n"
-	"truncated or damaged capture is loaded up to the damage, with a warning.";
+	"truncated or damaged capture is loaded up to the damage, with a warning.  With\n"
+	"-d DB and no CAPTURE, an existing DB is upgraded to the current schema.";
 
 int cmd_load(int argc, char **argv)
 {
@@ -43,7 +44,7 @@ int cmd_load(int argc, char **argv)
 	const char *dbpath = LOAD_DEFAULT_DB;
 	sqlite3 *db = NULL;
 	struct loader *l = NULL;
-	int c, i, failed = 0, stdin_used = 0;
+	int c, i, failed = 0, stdin_used = 0, db_given = 0;
 
 	while ((c = cli_next(argc, argv, tables)) != -1) {
 		if (c == 'h') {
@@ -52,12 +53,14 @@ int cmd_load(int argc, char **argv)
 		}
 		if (c == 'd') {
 			dbpath = optarg;
+			db_given = 1;
 			continue;
 		}
 		if (!cli_common(c))
 			usage_error("option '%s' is not valid here", argv[optind - 1]);
 	}
-	if (optind >= argc)
+	/* "load -d DB" alone upgrades an existing DB's schema (db_open_write). */
+	if (optind >= argc && (!db_given || access(dbpath, F_OK) != 0))
 		usage_error("no CAPTURE given");
 	for (i = optind; i < argc; i++)
 		if (strcmp(argv[i], "-") == 0 && stdin_used++)

@@ -4,8 +4,9 @@
  *
  * One "sampled" profile per thread, in py-spy's shape, but with real time:
  *  - samples are in time order and each weighs the real time (seconds)
- *    until the thread's next sample, at most SS_MAX_PERIODS sampling
- *    periods (a stalled sampler must not stretch a stack over the stall);
+ *    it stands for: samples.w, the time since the thread's previous
+ *    sample, capped by the loader (docs/schema.md), so a sample covers
+ *    [t - w, t] on the time axis;
  *  - time not covered by a shown sample (idle samples filtered out, the
  *    thread not existing yet, sampler stalls) is an empty sample "[]" of
  *    that duration, so speedscope's time-order view is true time, and all
@@ -23,15 +24,15 @@
 #include "db.h"
 #include "escape.h"
 #include "hashmap.h"
+#include "label.h"
 #include "msg.h"
 #include "out.h"
 #include "pyspy_format.h"
 #include "report.h"
 
-#define SS_MAX_PERIODS 4
-
 struct ss_thread {
 	int64_t *t;
+	int64_t *w;              /* weights (ns) */
 	uint32_t *stack;
 	uint8_t *keep;
 	size_t n;
@@ -103,6 +104,24 @@ static uint32_t ss_frame(struct ss *s, uint32_t frame, int32_t line)
 	}
 	if (k.line > 0)
 		strbuf_addf(&s->frames, ",\"line\":%d", k.line);
+	strbuf_addc(&s->frames, '}');
+	return id - 1;
+}
+
+/* Index in shared.frames of a new pseudo-frame (a thread) named text. */
+static uint32_t ss_pseudo_frame(struct ss *s, const char *text)
+{
+	uint32_t id = ++s->nframes;
+
+	/* keep fkeys indexed like the frames; this entry never matches a key */
+	xgrow((void **)&s->fkeys, &s->cap_fkeys, (unsigned long)id + 1, sizeof(*s->fkeys));
+	s->fkeys[id].name = UINT32_MAX;
+	s->fkeys[id].file = UINT32_MAX;
+	s->fkeys[id].line = -1;
+	if (id > 1)
+		strbuf_addc(&s->frames, ',');
+	strbuf_adds(&s->frames, "{\"name\":");
+	json_string(&s->frames, text);
 	strbuf_addc(&s->frames, '}');
 	return id - 1;
 }
@@ -180,7 +199,7 @@ static int ss_scan(struct ss *s)
 {
 	struct model *m = s->r->m;
 	const struct filter *f = &s->r->f;
-	sqlite3_stmt *st = db_prepare(m->db, "SELECT thread, stack, flags, t FROM samples"
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT thread, stack, flags, t, w FROM samples"
 					     " WHERE id BETWEEN ?1 AND ?2 AND t BETWEEN ?3 AND ?4"
 					     " AND capture = ?5");
 	int ci, rc = SQLITE_DONE;
@@ -216,12 +235,15 @@ static int ss_scan(struct ss *s)
 
 				xgrow((void **)&t->t, &c2, t->n + 1, sizeof(*t->t));
 				c2 = t->cap;
+				xgrow((void **)&t->w, &c2, t->n + 1, sizeof(*t->w));
+				c2 = t->cap;
 				xgrow((void **)&t->stack, &c2, t->n + 1, sizeof(*t->stack));
 				c2 = t->cap;
 				xgrow((void **)&t->keep, &c2, t->n + 1, sizeof(*t->keep));
 				t->cap = c2;
 			}
 			t->t[t->n] = sqlite3_column_int64(st, 3);
+			t->w[t->n] = sqlite3_column_int64(st, 4);
 			t->stack[t->n] = (uint32_t)stack;
 			t->keep[t->n] = (uint8_t)keep;
 			t->n++;
@@ -246,14 +268,16 @@ static void ss_sort(struct ss_thread *t)
 		size_t j = i;
 
 		while (j > 0 && t->t[j - 1] > t->t[j]) {
-			int64_t tt = t->t[j];
+			int64_t tt = t->t[j], tw = t->w[j];
 			uint32_t ts = t->stack[j];
 			uint8_t tk = t->keep[j];
 
 			t->t[j] = t->t[j - 1];
+			t->w[j] = t->w[j - 1];
 			t->stack[j] = t->stack[j - 1];
 			t->keep[j] = t->keep[j - 1];
 			t->t[j - 1] = tt;
+			t->w[j - 1] = tw;
 			t->stack[j - 1] = ts;
 			t->keep[j - 1] = tk;
 			j--;
@@ -296,32 +320,40 @@ static void ss_profile(FILE *fp, struct ss *s, int ti, int64_t origin, int multi
 	const struct m_capture *c = &m->captures[th->capture];
 	const struct m_process *p = &m->processes[th->process];
 	struct ss_thread *t = &s->th[ti];
-	int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
 	int64_t base = c->start_wall_ns - origin; /* this capture's t=0 on the common axis */
 	int64_t cursor = 0;
 	struct ss_entry *e = xmalloc((2 * t->kept + 1) * sizeof(*e));
 	struct strbuf name;
 	size_t i, n = 0;
+	uint32_t thread_frame = 0;
 
+	if (s->r->f.threads) {
+		struct strbuf lab;
+
+		/* --threads: the thread as the root frame of its stacks, as in the
+		 * flamegraph, for tools that merge the profiles. */
+		strbuf_init(&lab);
+		label_thread(&lab, th->tid, th->py_thread_id, th->name);
+		thread_frame = ss_pseudo_frame(s, lab.buf) + 1;
+		strbuf_release(&lab);
+	}
 	for (i = 0; i < t->n; i++) {
-		int64_t at = base + t->t[i], next;
+		/* The sample covers [t - w, t]: the time since the previous one. */
+		int64_t end = base + t->t[i], start = end - (t->w[i] > 0 ? t->w[i] : 0);
 
 		if (!t->keep[i])
 			continue;
-		next = i + 1 < t->n ? t->t[i + 1] : t->t[i] + period;
-		if (next - t->t[i] > SS_MAX_PERIODS * period)
-			next = t->t[i] + SS_MAX_PERIODS * period;
-		if (next <= t->t[i])
-			next = t->t[i] + 1; /* a zero weight would make speedscope drop it */
-		if (at > cursor) {
+		if (start < cursor)
+			start = cursor;
+		if (start > cursor) {
 			e[n].stack = 0;
-			e[n++].w = at - cursor;
+			e[n++].w = start - cursor;
 		}
+		if (end <= start)
+			end = start + 1; /* a zero weight would make speedscope drop it */
 		e[n].stack = t->stack[i];
-		e[n++].w = base + next - (at > cursor ? at : cursor);
-		if (e[n - 1].w <= 0)
-			e[n - 1].w = 1;
-		cursor = base + next > cursor ? base + next : cursor + 1;
+		e[n++].w = end - start;
+		cursor = end;
 	}
 
 	strbuf_init(&name);
@@ -343,9 +375,19 @@ static void ss_profile(FILE *fp, struct ss *s, int ti, int64_t origin, int multi
 	for (i = 0; i < n; i++) {
 		if (i)
 			strbuf_addc(&s->obuf, ',');
-		if (e[i].stack)
+		if (e[i].stack && thread_frame) {
+			size_t at;
+
+			strbuf_addf(&s->obuf, "[%u,", thread_frame - 1);
+			at = s->obuf.len;
 			ss_stack(s, e[i].stack);
-		else
+			/* ss_stack() added "[...]": drop its '[' */
+			memmove(s->obuf.buf + at, s->obuf.buf + at + 1, s->obuf.len - at - 1);
+			s->obuf.len--;
+			s->obuf.buf[s->obuf.len] = '\0';
+		} else if (e[i].stack) {
+			ss_stack(s, e[i].stack);
+		} else
 			strbuf_add(&s->obuf, "[]", 2);
 		ss_flush(fp, s, 1 << 16);
 	}
@@ -420,9 +462,10 @@ static const char ss_synopsis[] = "speedscope [FILTERS] [-o FILE] SOURCE...";
 static const char ss_description[] =
 	"Write a speedscope profile (https://www.speedscope.app): one sampled profile per\n"
 	"thread (per process and thread when there are several), samples in time order\n"
-	"weighted by the real time until the thread's next sample (seconds), with gaps\n"
-	"where samples were left out, so speedscope's time-order view shows real time.\n"
-	"Frames carry full file paths.";
+	"weighted by the real time each stands for (since the thread's previous sample,\n"
+	"in seconds), with gaps where samples were left out, so speedscope's time-order\n"
+	"view shows real time.  --threads also puts the thread as the root frame of every\n"
+	"stack.  Frames carry full file paths.";
 
 int cmd_speedscope(int argc, char **argv)
 {
@@ -434,6 +477,7 @@ int cmd_speedscope(int argc, char **argv)
 	int ret = EXIT_RUNTIME, i;
 
 	report_parse(&r, argc, argv, tables, ss_synopsis, ss_description, NULL, NULL);
+	out_refuse_tty(r.output, "a speedscope JSON profile", "profile.speedscope.json");
 	memset(&s, 0, sizeof(s));
 	s.r = &r;
 	idset_init(&s.fr_set);
@@ -463,6 +507,7 @@ done:
 	if (s.th)
 		for (i = 0; i < r.m->nthreads; i++) {
 			free(s.th[i].t);
+			free(s.th[i].w);
 			free(s.th[i].stack);
 			free(s.th[i].keep);
 		}

@@ -2,7 +2,8 @@
  * cmd_top.c - functions by own and total time (docs/pyspy-analyze.1.md,
  * "top").  Own = the function is the innermost frame; total = it is
  * anywhere in the stack, counted once per stack even when recursive.
- * Times are samples / sampling rate of their capture, as in py-spy.
+ * Times are the sums of the samples' weights (the real time each stands
+ * for, docs/schema.md), not samples / rate: missed ticks do not shrink them.
  */
 #include "cmd_top.h"
 
@@ -159,18 +160,19 @@ static void top_write(FILE *fp, const struct report *r, const struct agg *a, con
 		fprintf(fp, ", Processes: %d", nproc);
 	fprintf(fp, "\n\n");
 	fprintf(fp, "%7s %7s %9s %10s  %s\n", "%Own", "%Total", "OwnTime", "TotalTime",
-		o->by_line ? "Function (file:line)" : "Function (file)");
+		o->by_line && !r->f.nolineno ? "Function (file:line)" : "Function (file)");
 	rows = top_rows(a, &nrows);
 	cmp_agg = a;
 	cmp_by_total = o->sort_total;
 	qsort(rows, nrows, sizeof(*rows), cmp_rows);
 	for (i = 0; i < nrows && (o->limit == 0 || i < (uint32_t)o->limit); i++) {
-		double kept = (double)(s->kept - s->empty);
+		/* Shares of the shown time, so that they agree with the times. */
+		double kept = s->kept_s - s->empty_s;
 
 		snprintf(b3, sizeof(b3), "%.2fs", rows[i].own_s);
 		snprintf(b4, sizeof(b4), "%.2fs", rows[i].total_s);
-		fprintf(fp, "%6s%% %6s%% %9s %10s  %s\n", fmt_pct(b1, sizeof(b1), (double)rows[i].own, kept),
-			fmt_pct(b2, sizeof(b2), (double)rows[i].total, kept), b3, b4,
+		fprintf(fp, "%6s%% %6s%% %9s %10s  %s\n", fmt_pct(b1, sizeof(b1), rows[i].own_s, kept),
+			fmt_pct(b2, sizeof(b2), rows[i].total_s, kept), b3, b4,
 			a->labels[rows[i].label]);
 	}
 	if (nrows == 0)
@@ -184,9 +186,11 @@ static const char top_synopsis[] =
 	"top [FILTERS] [--by function|line] [--sort own|total] [-n N] SOURCE...";
 static const char top_description[] =
 	"Show the functions that used the most time, like 'py-spy top' frozen over the\n"
-	"selected window: %Own/OwnTime count samples where the function was running\n"
-	"(innermost frame), %Total/TotalTime samples where it was anywhere on the stack\n"
-	"(once per stack, so recursion is not counted twice).";
+	"selected window: %Own/OwnTime count the time where the function was running\n"
+	"(innermost frame), %Total/TotalTime the time where it was anywhere on the stack\n"
+	"(once per stack, so recursion is not counted twice).  Each sample counts for\n"
+	"the real time since its thread's previous sample (at most max(10 periods,\n"
+	"100 ms)), so ticks the sampler missed do not shrink the times.";
 
 int cmd_top(int argc, char **argv)
 {

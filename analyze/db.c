@@ -3,8 +3,9 @@
  *
  * Versioning (docs/schema.md "Versioning"): application_id identifies a
  * pyspy database, user_version is its schema version.  A database with a
- * newer schema is refused with a message saying so; an older one would be
- * migrated here (none exists yet: version 1 is the first).
+ * newer schema is refused with a message saying so; an older one is
+ * migrated here by the writers (load), and refused by the readers with a
+ * hint to load.
  */
 #include "db.h"
 
@@ -140,7 +141,22 @@ static int db_check(sqlite3 *db, const char *path)
 	if (version < 1)
 		return error("database '%s' has an invalid schema version %lld", path,
 			     (long long)version);
-	return 1;
+	return (int)version;
+}
+
+/* Bring an older schema up to SCHEMA_VERSION, in one transaction. */
+static int db_migrate(sqlite3 *db, int version)
+{
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	/* Someone else may have migrated it meanwhile. */
+	version = (int)db_int(db, "PRAGMA user_version", version);
+	if (version == 1 && (db_exec(db, schema_migrate_1_sql) < 0 ||
+			     db_exec(db, schema_views_sql) < 0)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return db_exec(db, "COMMIT");
 }
 
 static int db_open_common(sqlite3 **out, const char *path, int flags)
@@ -172,7 +188,8 @@ int db_open_write(sqlite3 **out, const char *path)
 	if (db_open_common(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) < 0)
 		return -1;
 	c = db_check(db, path);
-	if (c < 0 || (c == 0 && db_create_schema(db) < 0)) {
+	if (c < 0 || (c == 0 && db_create_schema(db) < 0) ||
+	    (c > 0 && c < SCHEMA_VERSION && db_migrate(db, c) < 0)) {
 		sqlite3_close_v2(db);
 		return -1;
 	}
@@ -197,7 +214,11 @@ int db_open_read(sqlite3 **out, const char *path)
 	if (c == 0)
 		error("'%s' is an empty database (load captures into it with 'pyspy-analyze load -d')",
 		      path);
-	if (c <= 0) {
+	else if (c > 0 && c < SCHEMA_VERSION)
+		error("database '%s' has schema version %d; upgrade it to %d with "
+		      "'pyspy-analyze load -d %s' (no capture needed)",
+		      path, c, SCHEMA_VERSION, path);
+	if (c <= 0 || c < SCHEMA_VERSION) {
 		sqlite3_close_v2(db);
 		return -1;
 	}

@@ -187,22 +187,69 @@ static int capture_matches(const struct m_capture *c, const char *pat)
 	return 0;
 }
 
-static int thread_name_matches(struct filter *f, const char *name)
+/* 1 if name matches a --thread glob; hits[j] set for each glob j it matches. */
+static int thread_name_matches(struct filter *f, const char *name, char *hits)
 {
-	int i;
+	int i, any = 0;
 
 	if (!name)
 		return 0;
 	for (i = 0; i < f->nthread_globs; i++)
-		if (fnmatch(f->thread_globs[i], name, 0) == 0)
-			return 1;
-	return 0;
+		if (fnmatch(f->thread_globs[i], name, 0) == 0) {
+			any = 1;
+			if (hits)
+				hits[i] = 1;
+		}
+	return any;
+}
+
+static int tid_matches(int64_t v, const struct m_thread *t)
+{
+	return (v > 0 && v == t->tid) ||
+	       (v < 0 && (uint64_t)(-1 - v) == (t->py_thread_id & INT64_MAX));
+}
+
+/*
+ * One warning per --pid, --tid and --thread value that matches nothing in
+ * the selected captures (each on its own, not combined): an empty report
+ * must not look like an idle program.  glob_hits[j]: --thread glob j
+ * matched a name of a thread of a selected capture.
+ */
+static int warn_unmatched(struct filter *f, const struct model *m, const char *glob_hits)
+{
+	int i, j, warned = 0;
+
+	for (j = 0; j < f->npids; j++) {
+		for (i = 0; i < m->nprocesses; i++)
+			if (m->captures[m->processes[i].capture].selected &&
+			    m->processes[i].pid == f->pids[j])
+				break;
+		if (i == m->nprocesses && ++warned)
+			warning("--pid %lld matches no process", (long long)f->pids[j]);
+	}
+	for (j = 0; j < f->ntids; j++) {
+		for (i = 0; i < m->nthreads; i++)
+			if (m->captures[m->threads[i].capture].selected &&
+			    tid_matches(f->tids[j], &m->threads[i]))
+				break;
+		if (i < m->nthreads)
+			continue;
+		warned++;
+		if (f->tids[j] > 0)
+			warning("--tid %lld matches no thread", (long long)f->tids[j]);
+		else
+			warning("--tid 0x%llX matches no thread", (unsigned long long)(-1 - f->tids[j]));
+	}
+	for (j = 0; j < f->nthread_globs; j++)
+		if (!glob_hits[j] && ++warned)
+			warning("--thread '%s' matches no thread name", f->thread_globs[j]);
+	return warned;
 }
 
 int filter_select(struct filter *f, struct model *m)
 {
-	int i, j, n = 0;
-	char *matched = NULL;
+	int i, j, n = 0, warned;
+	char *matched = NULL, *glob_hits = xcalloc((unsigned long)f->nthread_globs + 1, 1);
 
 	if (f->has_from && f->has_to && f->to_ns < f->from_ns)
 		usage_error("--to must not be before --from");
@@ -237,19 +284,25 @@ int filter_select(struct filter *f, struct model *m)
 
 		matched = xcalloc((unsigned long)m->nthreads + 1, 1);
 		for (i = 0; i < m->nthreads; i++)
-			matched[i] = (char)thread_name_matches(f, m->threads[i].name);
+			matched[i] = (char)thread_name_matches(
+				f, m->threads[i].name,
+				m->captures[m->threads[i].capture].selected ? glob_hits : NULL);
 		if (sqlite3_prepare_v2(m->db, "SELECT DISTINCT thread, name FROM thread_names", -1, &st,
 				       NULL) == SQLITE_OK) {
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				int ti = model_thread(m, sqlite3_column_int64(st, 0));
 
 				if (ti >= 0 &&
-				    thread_name_matches(f, (const char *)sqlite3_column_text(st, 1)))
+				    thread_name_matches(f, (const char *)sqlite3_column_text(st, 1),
+							m->captures[m->threads[ti].capture].selected
+								? glob_hits
+								: NULL))
 					matched[ti] = 1;
 			}
 		}
 		sqlite3_finalize(st);
 	}
+	warned = warn_unmatched(f, m, glob_hits);
 	for (i = 0; i < m->nthreads; i++) {
 		struct m_thread *t = &m->threads[i];
 
@@ -257,10 +310,7 @@ int filter_select(struct filter *f, struct model *m)
 		if (t->selected && f->ntids) {
 			t->selected = 0;
 			for (j = 0; j < f->ntids; j++) {
-				int64_t v = f->tids[j];
-
-				if ((v > 0 && v == t->tid) ||
-				    (v < 0 && (uint64_t)(-1 - v) == (t->py_thread_id & INT64_MAX)))
+				if (tid_matches(f->tids[j], t))
 					t->selected = 1;
 			}
 		}
@@ -268,7 +318,10 @@ int filter_select(struct filter *f, struct model *m)
 			t->selected = matched[i];
 		n += t->selected;
 	}
+	if (n == 0 && !warned && (f->npids || f->ntids || f->nthread_globs))
+		warning("--pid, --tid and --thread together match no thread");
 	free(matched);
+	free(glob_hits);
 	return n;
 }
 

@@ -24,9 +24,12 @@
 #include "strbuf.h"
 
 #define LOADER_BATCH 400
-#define SAMPLE_COLS 5
+#define SAMPLE_COLS 6
 /* Database ids are kept in 32-bit arrays; refuse anything larger. */
 #define LOADER_MAX_ID 0x7fffff00u
+/* Sample weights: the period without a rate, the least cap of one weight. */
+#define LOADER_DEFAULT_PERIOD_NS 10000000u
+#define LOADER_MIN_CAP_NS 100000000u
 
 struct fkey {
 	uint32_t name, qual, file;
@@ -71,6 +74,7 @@ struct fthread {
 	uint64_t samples;
 	int64_t last_sample;
 	uint64_t first_ns, last_ns;
+	uint64_t prev_t;         /* time of its previous sample (samples > 0) */
 	char *name;              /* latest name, owned */
 };
 
@@ -102,6 +106,7 @@ struct fload {
 	int64_t next_sample;
 	uint64_t samples, partial, max_t;
 	uint64_t ticks, missed, errors;
+	uint64_t period_ns, cap_ns; /* sample weights (weight_of()) */
 	struct psf_trailer trailer;
 	int have_trailer;
 };
@@ -315,7 +320,7 @@ static int db_string(struct loader *l, const char *s, uint32_t *out)
 /* --------------------------------------------------------- statements */
 
 static const char *const sample_one_sql =
-	"INSERT INTO samples(capture, thread, t, stack, flags) VALUES (?,?,?,?,?)";
+	"INSERT INTO samples(capture, thread, t, stack, flags, w) VALUES (?,?,?,?,?,?)";
 
 static int loader_prepare(struct loader *l)
 {
@@ -323,9 +328,9 @@ static int loader_prepare(struct loader *l)
 	int i;
 
 	strbuf_init(&sb);
-	strbuf_adds(&sb, "INSERT INTO samples(capture, thread, t, stack, flags) VALUES ");
+	strbuf_adds(&sb, "INSERT INTO samples(capture, thread, t, stack, flags, w) VALUES ");
 	for (i = 0; i < LOADER_BATCH; i++)
-		strbuf_adds(&sb, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
+		strbuf_adds(&sb, i ? ",(?,?,?,?,?,?)" : "(?,?,?,?,?,?)");
 	l->st_batch = db_prepare(l->db, sb.buf);
 	strbuf_release(&sb);
 	l->st_one = db_prepare(l->db, sample_one_sql);
@@ -657,6 +662,24 @@ static int flush_samples(struct loader *l, struct fload *f)
 	return 0;
 }
 
+/*
+ * The weight of a sample (samples.w, docs/schema.md): the wall time it
+ * stands for, i.e. the interval since the thread's previous sample, so
+ * that missed ticks lengthen the samples around them instead of shrinking
+ * the profile.  A thread's first sample stands for one nominal period; an
+ * interval above cap_ns (a stalled or stopped sampler) counts as cap_ns,
+ * so one stall does not stretch a stack over it.
+ */
+static uint64_t weight_of(const struct fload *f, const struct fthread *ft, uint64_t t)
+{
+	uint64_t w;
+
+	if (!ft->samples)
+		return f->period_ns;
+	w = t > ft->prev_t ? t - ft->prev_t : 0;
+	return w < f->cap_ns ? w : f->cap_ns;
+}
+
 static int on_sample(struct loader *l, struct fload *f, const struct psf_sample *s)
 {
 	struct fthread *ft;
@@ -671,6 +694,8 @@ static int on_sample(struct loader *l, struct fload *f, const struct psf_sample 
 	b[2] = (int64_t)s->t_ns;
 	b[3] = s->stack ? f->stk[s->stack] : 0;
 	b[4] = s->flags;
+	b[5] = (int64_t)weight_of(f, ft, s->t_ns);
+	ft->prev_t = s->t_ns;
 	if (++f->nbatch == LOADER_BATCH && flush_samples(l, f) < 0)
 		return -1;
 	if (!f->first_sample)
@@ -1045,6 +1070,10 @@ int loader_load(struct loader *l, int fd, const char *name, struct load_result *
 	}
 	m = psf_reader_meta(r);
 	uuid_hex(uuid, m->capture_id);
+	f.period_ns = m->rate_hz ? 1000000000u / m->rate_hz : LOADER_DEFAULT_PERIOD_NS;
+	if (f.period_ns == 0)
+		f.period_ns = 1;
+	f.cap_ns = 10 * f.period_ns > LOADER_MIN_CAP_NS ? 10 * f.period_ns : LOADER_MIN_CAP_NS;
 
 	if (db_exec(l->db, "BEGIN IMMEDIATE") < 0)
 		goto out;

@@ -11,6 +11,14 @@
 
 #include "msg.h"
 
+void out_refuse_tty(const char *path, const char *what, const char *example)
+{
+	if ((!path || strcmp(path, "-") == 0) && isatty(1))
+		usage_error("refusing to write %s to a terminal (use -o FILE, e.g. -o %s, or redirect "
+			    "standard output)",
+			    what, example);
+}
+
 int out_open(struct out *o, const char *path)
 {
 	struct stat st;

@@ -22,6 +22,13 @@ struct out {
  */
 int out_open(struct out *o, const char *path);
 
+/*
+ * For the commands whose output is large and not for reading (an SVG, a
+ * JSON profile): exit 2 with "refusing to write WHAT to a terminal" when
+ * path is standard output and that is a terminal, as pyspy-capture does.
+ */
+void out_refuse_tty(const char *path, const char *what, const char *example);
+
 /* Flush and commit.  Returns 0 or -1 after printing an error. */
 int out_close(struct out *o);
 

@@ -115,7 +115,8 @@ const char schema_tables_sql[] =
 	"  thread INTEGER NOT NULL,\n"
 	"  t INTEGER NOT NULL,\n"
 	"  stack INTEGER NOT NULL,\n"
-	"  flags INTEGER NOT NULL\n"
+	"  flags INTEGER NOT NULL,\n"
+	"  w INTEGER NOT NULL DEFAULT 0\n"
 	");\n"
 	"CREATE TABLE errors(\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -178,6 +179,7 @@ const char schema_views_sql[] =
 	"  th.process AS process, p.pid AS pid,\n"
 	"  s.thread AS thread, th.tid AS tid, th.name AS thread_name,\n"
 	"  s.t AS t, s.t / 1e9 AS seconds, c.start_wall_ns + s.t AS wall_ns,\n"
+	"  s.w AS weight_ns, s.w / 1e9 AS weight_s,\n"
 	"  strftime('%Y-%m-%dT%H:%M:%f', (c.start_wall_ns + s.t) / 1e9, 'unixepoch') AS wall_time,\n"
 	"  s.stack AS stack, coalesce(st.depth, 0) AS depth,\n"
 	"  fn.text AS function, fq.text AS qualname, ff.text AS file, st.line AS line,\n"
@@ -210,6 +212,7 @@ const char schema_views_sql[] =
 	"FROM walk w JOIN stacks a ON a.id = w.cur;\n"
 	"CREATE VIEW sample_frames AS\n"
 	"SELECT s.id AS sample, s.capture AS capture, s.thread AS thread, s.t AS t,\n"
+	"  s.w / 1e9 AS weight_s,\n"
 	"  s.flags AS flags, s.stack AS stack, sf.level AS level, sf.is_leaf AS is_leaf,\n"
 	"  sf.frame AS frame, fi.name AS function, fi.qualname AS qualname, fi.file AS file,\n"
 	"  sf.line AS line\n"
@@ -233,14 +236,17 @@ const char schema_views_sql[] =
 	"  coalesce(a.samples, 0) AS samples, coalesce(a.active, 0) AS active,\n"
 	"  coalesce(a.idle, 0) AS idle, coalesce(a.gil, 0) AS gil, coalesce(a.partial, 0) AS partial,\n"
 	"  round(100.0 * a.active / a.samples, 2) AS active_pct,\n"
-	"  round(100.0 * a.gil / a.samples, 2) AS gil_pct\n"
+	"  round(100.0 * a.gil / a.samples, 2) AS gil_pct,\n"
+	"  coalesce(a.active_ns, 0) / 1e9 AS active_s\n"
 	"FROM threads th\n"
 	"JOIN processes p ON p.id = th.process\n"
 	"JOIN captures c ON c.id = th.capture\n"
 	"LEFT JOIN (SELECT s.thread AS thread, count(*) AS samples,\n"
 	"             sum(NOT ((s.flags & 4) != 0 OR coalesce(f.idle_leaf, 0) != 0)) AS active,\n"
 	"             sum((s.flags & 4) != 0 OR coalesce(f.idle_leaf, 0) != 0) AS idle,\n"
-	"             sum((s.flags & 1) != 0) AS gil, sum((s.flags & 16) != 0) AS partial\n"
+	"             sum((s.flags & 1) != 0) AS gil, sum((s.flags & 16) != 0) AS partial,\n"
+	"             sum(CASE WHEN (s.flags & 4) != 0 OR coalesce(f.idle_leaf, 0) != 0 THEN 0\n"
+	"                 ELSE s.w END) AS active_ns\n"
 	"           FROM samples s\n"
 	"           LEFT JOIN stacks st ON st.id = s.stack\n"
 	"           LEFT JOIN frames f ON f.id = st.frame\n"
@@ -264,3 +270,27 @@ const char schema_views_sql[] =
 	"  c.complete AS complete, c.damage AS damage,\n"
 	"  (SELECT name FROM codes WHERE domain = 'stop_reason' AND code = c.stop_reason) AS stop_reason\n"
 	"FROM captures c;\n";
+
+/*
+ * Version 1 -> 2: samples.w, each sample's weight (docs/schema.md), here
+ * computed the way the loader does: the interval since the thread's
+ * previous sample, one period for its first, at most max(10 periods,
+ * 100 ms).  The views are dropped here and created again by the caller.
+ */
+const char schema_migrate_1_sql[] =
+	"ALTER TABLE samples ADD COLUMN w INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE samples SET w = x.w FROM (\n"
+	"  SELECT s.id AS id, CASE\n"
+	"    WHEN lag(s.t) OVER win IS NULL THEN p.period\n"
+	"    ELSE max(0, min(s.t - lag(s.t) OVER win, max(10 * p.period, 100000000))) END AS w\n"
+	"  FROM samples s JOIN (SELECT id, CASE WHEN rate_hz > 0 THEN 1000000000 / rate_hz\n"
+	"                               ELSE 10000000 END AS period FROM captures) p\n"
+	"    ON p.id = s.capture\n"
+	"  WINDOW win AS (PARTITION BY s.thread ORDER BY s.id)\n"
+	") x WHERE samples.id = x.id;\n"
+	"DROP VIEW IF EXISTS frame_info; DROP VIEW IF EXISTS sample_leaf;\n"
+	"DROP VIEW IF EXISTS stack_frames; DROP VIEW IF EXISTS sample_frames;\n"
+	"DROP VIEW IF EXISTS stack_text; DROP VIEW IF EXISTS thread_summary;\n"
+	"DROP VIEW IF EXISTS process_summary; DROP VIEW IF EXISTS capture_summary;\n"
+	"PRAGMA user_version = 2;\n"
+	"UPDATE pyspy_meta SET value = '2' WHERE key = 'schema_version';\n";

@@ -363,17 +363,17 @@ static void discard_output(struct output *out)
 
 /* ---------------------------------------------------------------- errors */
 
+/* Mentions Yama only when the kernel has it (proc_perm_hint()). */
 static const char *perm_hint(void)
 {
+	static char buf[256];
+
 	if (proc_in_container())
 		return "inside a container, the capture needs the SYS_PTRACE capability: "
 		       "docker run --cap-add SYS_PTRACE, Compose cap_add: [SYS_PTRACE], "
 		       "Kubernetes securityContext.capabilities.add: [\"SYS_PTRACE\"]";
-	return geteuid() == 0
-		? "a container needs --cap-add SYS_PTRACE; check seccomp and "
-		  "kernel.yama.ptrace_scope"
-		: "run as root, grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep "
-		  "pyspy-capture), or set kernel.yama.ptrace_scope to 0";
+	proc_perm_hint(buf, sizeof(buf), geteuid() == 0, proc_yama_scope(PROC_YAMA_SCOPE));
+	return buf;
 }
 
 /* Report a discovery failure in one line; exits 1. */

@@ -698,3 +698,33 @@ pid_t proc_tid_from_ns(pid_t pid, pid_t nstid)
 			return tids[i];
 	return 0;
 }
+
+int proc_yama_scope(const char *yama_scope_path)
+{
+	char buf[16];
+	FILE *f = fopen(yama_scope_path, "re");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9')
+		v = atoi(buf);
+	fclose(f);
+	return v;
+}
+
+void proc_perm_hint(char *buf, size_t cap, int is_root, int yama_scope)
+{
+	if (is_root)
+		snprintf(buf, cap, "a container needs --cap-add SYS_PTRACE; check seccomp%s",
+			 yama_scope >= 3 ? "; kernel.yama.ptrace_scope is 3, which forbids any attach "
+					   "until reboot"
+					 : "");
+	else if (yama_scope >= 1)
+		snprintf(buf, cap, "run as root, grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep "
+				   "pyspy-capture), or set kernel.yama.ptrace_scope to 0 (it is %d)",
+			 yama_scope);
+	else
+		snprintf(buf, cap, "run as root, or grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep "
+				   "pyspy-capture)");
+}

@@ -170,4 +170,21 @@ pid_t proc_tid_from_ns(pid_t pid, pid_t nstid);
  */
 long proc_tasks_ns(pid_t pid, pid_t *ns, pid_t *tids, size_t cap);
 
+/*
+ * The Yama LSM's ptrace_scope (0-3) from the file yama_scope_path
+ * (normally PROC_YAMA_SCOPE), or -1 when the kernel has no Yama (no file)
+ * or it cannot be read: hints must then not mention Yama at all.
+ */
+#define PROC_YAMA_SCOPE "/proc/sys/kernel/yama/ptrace_scope"
+int proc_yama_scope(const char *yama_scope_path);
+
+/*
+ * What to do about a permission error attaching to another process, in
+ * buf (one line, no final period): for root, CAP_SYS_PTRACE in a
+ * container and seccomp; for others, root or the capability; in both,
+ * Yama's ptrace_scope only when yama_scope >= 0 (the kernel has Yama)
+ * and it can be what refuses (>= 1 for others, 3 for root).
+ */
+void proc_perm_hint(char *buf, size_t cap, int is_root, int yama_scope);
+
 #endif /* PYSPY_CAPTURE_PROC_H */

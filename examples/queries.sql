@@ -95,22 +95,25 @@ LIMIT 20;
 -- name: activity_per_second
 -- Time-bucketed activity: per second, threads seen, active and idle
 -- samples, and the function seen running most often in that second.
+-- One pass over the samples, then joins of per-second summaries (a
+-- subquery per second would rescan the samples for every second).
 WITH b AS (
   SELECT capture, host, CAST(seconds AS INTEGER) AS second, thread, active, function
   FROM sample_leaf
-), top_fn AS (
+), per_second AS (
+  SELECT capture, host, second, count(DISTINCT thread) AS threads,
+         sum(active) AS active, sum(NOT active) AS idle
+  FROM b GROUP BY capture, second
+), per_function AS (
   SELECT capture, second, function,
          row_number() OVER (PARTITION BY capture, second ORDER BY count(*) DESC, function) AS r
   FROM b WHERE active AND function IS NOT NULL
   GROUP BY capture, second, function
 )
-SELECT b.host, b.second, count(DISTINCT b.thread) AS threads,
-       sum(b.active) AS active, sum(NOT b.active) AS idle,
-       (SELECT function FROM top_fn t WHERE t.capture = b.capture AND t.second = b.second AND r = 1)
-         AS busiest_function
-FROM b
-GROUP BY b.capture, b.second
-ORDER BY b.host, b.second;
+SELECT s.host, s.second, s.threads, s.active, s.idle, f.function AS busiest_function
+FROM per_second s
+LEFT JOIN per_function f ON f.capture = s.capture AND f.second = s.second AND f.r = 1
+ORDER BY s.host, s.second;
 
 -- name: deepest_stacks
 -- The 10 deepest stacks that were sampled, with how often and what they
@@ -137,14 +140,15 @@ ORDER BY d.depth DESC, d.samples DESC, d.stack;
 
 -- name: cpu_per_process
 -- Per process: samples, active samples, and an estimate of the CPU time
--- its Python threads used (active samples / sampling rate).
+-- its Python threads used: the wall time its active samples stand for
+-- (their weights, docs/schema.md "Weights"; not samples / rate, which
+-- undercounts when the sampler missed ticks).
 SELECT s.host, p.pid, p.ppid, p.cmdline, count(*) AS samples,
        sum(s.active) AS active,
-       round(sum(s.active) * 1.0 / c.rate_hz, 3) AS cpu_seconds,
+       round(sum(CASE WHEN s.active THEN s.weight_s ELSE 0 END), 3) AS cpu_seconds,
        round(100.0 * sum(s.active) / count(*), 1) AS active_pct
 FROM sample_leaf s
 JOIN processes p ON p.id = s.process
-JOIN captures c ON c.id = s.capture
 GROUP BY s.process
 ORDER BY cpu_seconds DESC, s.host, p.pid;
 
@@ -181,16 +185,20 @@ ORDER BY c.host, l.t;
 
 -- name: hottest_lines
 -- Where inside the 3 hottest functions the time goes: samples per line.
-WITH hot AS (
-  SELECT function, file FROM sample_leaf
-  WHERE active AND function IS NOT NULL
-  GROUP BY function, file ORDER BY count(*) DESC, function LIMIT 3
+-- The samples are counted per stack once; the rest works on those counts.
+WITH per_stack AS (
+  SELECT stack, count(*) AS n FROM sample_leaf WHERE active AND function IS NOT NULL GROUP BY stack
+), per_line AS (
+  SELECT fi.name AS function, fi.file AS file, st.line AS line, sum(p.n) AS samples
+  FROM per_stack p JOIN stacks st ON st.id = p.stack JOIN frame_info fi ON fi.frame = st.frame
+  GROUP BY fi.name, fi.file, st.line
+), hot AS (
+  SELECT function, file FROM per_line
+  GROUP BY function, file ORDER BY sum(samples) DESC, function LIMIT 3
 )
-SELECT s.function, s.file, s.line, count(*) AS samples
-FROM sample_leaf s JOIN hot h ON h.function = s.function AND h.file = s.file
-WHERE s.active
-GROUP BY s.function, s.file, s.line
-ORDER BY s.function, samples DESC, s.line;
+SELECT l.function, l.file, l.line, l.samples
+FROM per_line l JOIN hot h ON h.function = l.function AND h.file = l.file
+ORDER BY l.function, l.samples DESC, l.line;
 
 -- name: callers_of_hottest_function
 -- Who calls the hottest function: the frame just above it, with counts

@@ -210,7 +210,7 @@ t_expect "analyze: a window after the end selects nothing" 0 '^$' '^$'
 # stays well-formed.
 if [ -x "$SYNTH" ]; then
 	{
-		echo 'meta hostname=odd'
+		echo 'meta hostname=odd rate_hz=100'
 		echo 'process p pid=1 cmdline="odd \"cmd\" \x01"'
 		echo 'thread t process=p tid=1 name="tab\there \\ <b>&amp;"'
 		printf 'tick 10ms\nsample t '
@@ -286,7 +286,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 "$T_TMP/newer.db" 'PRAGMA user_version = 99'
 	t_run "$ANALYZE" load -d "$T_TMP/newer.db" web1.pyspy
 	t_expect "analyze: load refuses a database with a newer schema" 1 '^$' \
-		"^pyspy-analyze: database '.*newer.db' has schema version 99, newer than this pyspy-analyze supports \(1\); use a newer pyspy-analyze$"
+		"^pyspy-analyze: database '.*newer.db' has schema version 99, newer than this pyspy-analyze supports \(2\); use a newer pyspy-analyze$"
 	t_run "$ANALYZE" top "$T_TMP/newer.db"
 	t_expect "analyze: reports refuse a database with a newer schema" 1 '^$' 'schema version 99, newer'
 	sqlite3 "$T_TMP/other.db" 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
@@ -429,9 +429,121 @@ check_q "errors and codes" \
 	'read=3,torn=1,proc=2,bad_object=1'
 check_q "versioning pragmas" \
 	"SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), (SELECT value FROM pyspy_meta WHERE key = 'schema_version')" \
-	$'1887007600\t1\t1'
+	$'1887007600\t2\t2'
 t_run "$ANALYZE" sql "$DB" 'DELETE FROM samples'
 t_expect "analyze: sql opens a database read-only" 1 '^$' 'SQL error: attempt to write a readonly database'
 t_run "$ANALYZE" sql "$DB" 'SELEC 1'
 t_expect "analyze: sql reports SQL errors" 1 '^$' '^pyspy-analyze: SQL error: near "SELEC": syntax error$'
+
+# ---------------------------------------------------------------- time (issue 9, bug 6)
+# 1000 Hz requested, 2 ticks of every 5 missed (ticks at 0, 1 and 4 ms of
+# every 5 ms), one busy thread for 1 s: the time shown is the wall time the
+# samples cover (1.00 s), not samples / rate (0.60 s).  Sampling starts at
+# 0.5 s (a launched program not yet Python) with 1,000 ticks over the 1.5 s
+# capture: the achieved rate is ticks over the capture, never above the
+# requested rate.
+if [ -x "$SYNTH" ]; then
+	{
+		echo 'meta hostname=lossy rate_hz=1000'
+		echo 'process p pid=1 cmdline=lossy'
+		echo 'thread t process=p tid=1 name=MainThread main'
+		echo 'repeat 200 every=5ms'
+		for at in 500 501 504; do
+			echo "tick ${at}ms"
+			echo 'sample t /x/app.py:main:1;/x/app.py:spin:2 gil'
+		done
+		echo 'end'
+		echo 'trailer 1500ms ticks=1000 missed=400'
+	} >"$T_TMP/lossy.synth"
+	"$SYNTH" -o "$T_TMP/lossy.pyspy" "$T_TMP/lossy.synth"
+	t_run "$ANALYZE" top "$T_TMP/lossy.pyspy"
+	t_expect "analyze: time: top shows the wall time covered when ticks are missed" 0 \
+		'^100\.00% 100\.00% +1\.00s +1\.00s  spin \(app\.py\)$'
+	t_run "$ANALYZE" info "$T_TMP/lossy.pyspy"
+	t_expect "analyze: time: info's achieved rate is ticks over the capture" 0 \
+		'Rate: +1000 Hz requested, 666\.7 Hz achieved'
+	t_run "$ANALYZE" sql "$T_TMP/lossy.pyspy" 'SELECT round(sum(weight_s), 3) FROM sample_leaf'
+	t_expect "analyze: time: sample_leaf.weight_s sums to the time covered" 0 '^1\.0$'
+	t_run "$ANALYZE" speedscope "$T_TMP/lossy.pyspy"
+	t_expect "analyze: time: speedscope weights are the intervals" 0 \
+		'"weights":\[0\.499,0\.001,0\.001,0\.003,0\.001,0\.001,0\.003,'
+fi
+
+# A version 1 database (before samples.w): reports refuse it with a hint,
+# 'load -d DB' upgrades it in place, with the loader's weights.
+if command -v sqlite3 >/dev/null 2>&1; then
+	cp "$DB" "$T_TMP/v1.db"
+	sqlite3 "$T_TMP/v1.db" "SELECT sum(w) FROM samples" >"$T_TMP/v2.sum"
+	for v in frame_info sample_leaf stack_frames sample_frames stack_text thread_summary \
+		process_summary capture_summary; do
+		echo "DROP VIEW $v;"
+	done >"$T_TMP/v1.sql"
+	echo "ALTER TABLE samples DROP COLUMN w; PRAGMA user_version = 1;" >>"$T_TMP/v1.sql"
+	sqlite3 "$T_TMP/v1.db" <"$T_TMP/v1.sql"
+	t_run "$ANALYZE" top "$T_TMP/v1.db"
+	t_expect "analyze: reports refuse a version 1 database with a hint" 1 '^$' \
+		"has schema version 1; upgrade it to 2 with 'pyspy-analyze load -d .*v1.db'"
+	t_run "$ANALYZE" load -d "$T_TMP/v1.db"
+	t_expect "analyze: load -d upgrades a version 1 database" 0 '^$' '^$'
+	if [ "$(sqlite3 "$T_TMP/v1.db" "SELECT sum(w) FROM samples; PRAGMA user_version")" = \
+		"$(cat "$T_TMP/v2.sum")"$'\n'2 ] &&
+		"$ANALYZE" sql "$T_TMP/v1.db" 'SELECT sum(weight_s) FROM sample_leaf' >/dev/null; then
+		t_ok "analyze: the upgrade computes the loader's weights and the views"
+	else
+		t_fail "analyze: the upgrade computes the loader's weights and the views"
+	fi
+fi
+
+# ---------------------------------------------------------------- dump (issue 9, bug 10)
+t_run "$ANALYZE" dump --at 0 "$DATA/web1.pyspy"
+t_expect "analyze: dump --at 0 shows the first tick" 0 '^Thread 4242 \(active\+gil\): "MainThread"$'
+t_run "$ANALYZE" dump --at 0.5 "$DATA/web1.pyspy"
+t_expect "analyze: dump --at T shows the tick at or after T" 0 'Thread 4243'
+t_run "$ANALYZE" dump "$DATA/dump.pyspy"
+if [ "$T_RC" = 0 ] && ! grep -q 'Locals:\|Arguments:' <<<"$T_OUT"; then
+	t_ok "analyze: dump hides local variables by default"
+else
+	t_fail "analyze: dump hides local variables by default"
+fi
+t_run "$ANALYZE" dump --locals "$DATA/dump.pyspy"
+t_expect "analyze: dump --locals shows them, as in py-spy" 0 '^        Arguments:$' '^$'
+t_run "$ANALYZE" dump --json "$DATA/dump.pyspy"
+t_expect "analyze: dump --json without --locals has null locals" 0 '"locals": null' '^$'
+grep -q '"repr"' <<<"$T_OUT" && t_fail "analyze: dump --json hides locals by default" ||
+	t_ok "analyze: dump --json hides locals by default"
+
+# ---------------------------------------------------------------- smaller ones (issue 9, bug 11)
+t_run "$ANALYZE" top --by line --nolineno "$DATA/web1.pyspy"
+t_expect "analyze: top --by line --nolineno has the (file) header" 0 '  Function \(file\)$' '^$'
+t_run "$ANALYZE" speedscope --threads "$DATA/web1.pyspy"
+t_expect "analyze: speedscope --threads puts the thread as root frame" 0 \
+	'"samples":\[\[0,1,2,3\],.*"frames":\[\{"name":"thread \(4242\): MainThread"\}' '^$'
+t_run "$ANALYZE" top --pid 99 --tid 1 --thread 'nope*' "$DATA/web1.pyspy"
+t_expect "analyze: a --pid that matches nothing is warned about" 0 '\(no samples\)' \
+	"^pyspy-analyze: warning: --pid 99 matches no process$"
+t_expect "analyze: a --tid that matches nothing is warned about" 0 '' "warning: --tid 1 matches no thread$"
+t_expect "analyze: a --thread that matches nothing is warned about" 0 '' \
+	"warning: --thread 'nope\*' matches no thread name$"
+t_run "$ANALYZE" collapsed --pid 4242 --thread 'io-*' --tid 4243 "$DATA/web1.pyspy"
+t_expect "analyze: a selection that matches nothing together is warned about" 0 '^$' \
+	'^pyspy-analyze: warning: --pid, --tid and --thread together match no thread$'
+t_run "$ANALYZE" collapsed --pid 4242 --thread 'io-*' "$DATA/web1.pyspy"
+t_expect "analyze: a selection that matches says nothing" 0 'run_forever' '^$'
+# Large outputs not meant for reading are refused on a terminal.
+if command -v script >/dev/null 2>&1; then
+	for rep in flamegraph speedscope; do
+		script -qec "\"$ANALYZE\" $rep \"$DATA/web1.pyspy\"; echo rc=\$?" /dev/null >"$T_TMP/tty.$rep" 2>&1
+		if grep -q "refusing to write .* to a terminal (use -o FILE" "$T_TMP/tty.$rep" &&
+			grep -q 'rc=2' "$T_TMP/tty.$rep" && ! grep -q '<svg\|profiles' "$T_TMP/tty.$rep"; then
+			t_ok "analyze: $rep refuses to write to a terminal (exit 2)"
+		else
+			t_fail "analyze: $rep refuses to write to a terminal (exit 2)" "$(head -c 200 "$T_TMP/tty.$rep")"
+		fi
+	done
+	script -qec "\"$ANALYZE\" flamegraph -o \"$T_TMP/tty.svg\" \"$DATA/web1.pyspy\"" /dev/null >/dev/null 2>&1
+	[ -s "$T_TMP/tty.svg" ] && t_ok "analyze: flamegraph -o FILE from a terminal works" ||
+		t_fail "analyze: flamegraph -o FILE from a terminal works"
+else
+	t_skip "analyze: reports refuse to write to a terminal" "no script(1)"
+fi
 exit 0

@@ -15,13 +15,27 @@ t_expect "make check-headers: every header compiles on its own" 0 'headers ok'
 dest=$T_TMP/dest
 t_run mk install PREFIX=/opt/pyspy DESTDIR="$dest"
 t_expect "make install PREFIX=/opt/pyspy DESTDIR=...: succeeds" 0
-for f in bin/pyspy-capture bin/pyspy-analyze share/man/man1/pyspy-capture.1 share/man/man1/pyspy-analyze.1; do
+for f in bin/pyspy-capture bin/pyspy-analyze share/man/man1/pyspy-capture.1 share/man/man1/pyspy-analyze.1 \
+	share/doc/pyspy/schema.md share/doc/pyspy/format.md share/doc/pyspy/capture.md \
+	share/doc/pyspy/examples/queries.sql; do
 	if [ -f "$dest/opt/pyspy/$f" ]; then
 		t_ok "make install: installs $f under DESTDIR/PREFIX"
 	else
 		t_fail "make install: installs $f under DESTDIR/PREFIX" "missing $dest/opt/pyspy/$f"
 	fi
 done
+# Every document path the installed man pages name exists under PREFIX.
+cited=$(cat "$dest"/opt/pyspy/share/man/man1/*.1 | sed 's/\\-/-/g' |
+	grep -o '/opt/pyspy/share/doc/pyspy/[A-Za-z0-9_./-]*[A-Za-z0-9]' | sort -u)
+missing=
+for f in $cited; do [ -f "$dest$f" ] || missing="$missing $f"; done
+if [ -n "$cited" ] && [ -z "$missing" ] &&
+	! grep -q '/usr/local/share/doc' "$dest"/opt/pyspy/share/man/man1/*.1; then
+	t_ok "make install: the documents the man pages cite are installed where they say"
+else
+	t_fail "make install: the documents the man pages cite are installed where they say" \
+		"cited: $(echo $cited); missing:$missing"
+fi
 t_run "$dest/opt/pyspy/bin/pyspy-capture" --version
 t_expect "installed pyspy-capture runs" 0 '^pyspy-capture [0-9.]+ \(format [0-9]+\.[0-9]+\)'
 t_run "$dest/opt/pyspy/bin/pyspy-analyze" --version

@@ -77,4 +77,58 @@ if "$ANALYZE" sql -f "$T_TMP/q01_"*.sql $DATA/web1.pyspy $DATA/web2.pyspy >"$T_T
 else
 	t_fail "examples: a query straight from capture files" "$(head -n 1 "$T_TMP/caps.err")"
 fi
+
+# Every query on a 1,000,000-sample database (pyspy-synth: 4 threads, 8
+# stacks, 1 kHz with missed ticks).  The budget is 2 s of CPU per query
+# (user + system: on an idle machine that is its run time; CPU time, unlike
+# wall time, hardly grows on a busy machine).  A query that does not end
+# within 60 s of wall time (a quadratic one runs for hours) fails whatever
+# the load.  The measured times are in each line.
+SYNTH=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
+BIG=$T_TMP/big.db
+if [ -x "$SYNTH" ]; then
+	{
+		echo 'meta rate_hz=1000 pid=100 cmdline="python3 big.py"'
+		echo 'process P pid=100 cmdline="python3 big.py" python=3.12.1'
+		echo 'thread A process=P tid=100 name=MainThread main'
+		for i in 1 2 3; do echo "thread T$i process=P tid=10$i name=worker-$i"; done
+		echo 'repeat 31250 every=10ms'
+		for ms in 0 1 2 4 5 7 8 9; do
+			echo "tick ${ms}ms"
+			echo "sample A app.py:main:10;app.py:work:2$((ms % 3));lib.py:compute:$ms gil"
+			echo "sample T1 app.py:run:3;threading.py:wait:300 idle"
+			echo "sample T2 app.py:run:3;app.py:parse:4$((ms % 4))"
+			echo "sample T3 app.py:run:3;db.py:query:$((ms % 2 + 7)) idle"
+		done
+		echo 'lag 9ms ticks=8 missed=2'
+		echo 'end'
+		echo 'trailer 313s reason=exited'
+	} >"$T_TMP/big.synth"
+	if "$SYNTH" -o "$T_TMP/big.pyspy" "$T_TMP/big.synth" &&
+		"$ANALYZE" load -q -d "$BIG" "$T_TMP/big.pyspy" 2>"$T_TMP/big.err" &&
+		[ "$(sqlite3 "$BIG" 'SELECT count(*) FROM samples' 2>/dev/null || echo 1000000)" = 1000000 ]; then
+		for f in "$T_TMP"/q[0-9]*_*.sql; do
+			name=$(basename "$f" .sql)
+			name=${name#q[0-9][0-9]_}
+			TIMEFORMAT='%R %U %S'
+			{ time timeout 60 "$ANALYZE" sql -f "$f" "$BIG" >/dev/null 2>"$T_TMP/$name.big.err"; } \
+				2>"$T_TMP/$name.time"
+			rc=$?
+			read -r wall user sys <"$T_TMP/$name.time"
+			cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+			what="examples: $name on 1,000,000 samples: ${cpu} s CPU, ${wall} s wall"
+			if [ "$rc" != 0 ]; then
+				t_fail "$what" "exit $rc (124: killed after 60 s) $(head -n 1 "$T_TMP/$name.big.err")"
+			elif awk -v c="$cpu" 'BEGIN { exit !(c > 2.0) }'; then
+				t_fail "$what" "more than 2 s of CPU"
+			else
+				t_ok "$what"
+			fi
+		done
+	else
+		t_fail "examples: a 1,000,000-sample database" "$(head -n 1 "$T_TMP/big.err" 2>/dev/null)"
+	fi
+else
+	t_skip "examples: queries on 1,000,000 samples" "no $SYNTH (make tests)"
+fi
 exit 0

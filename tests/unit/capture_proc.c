@@ -288,8 +288,42 @@ out:
 	rmdir(dir);
 }
 
+/* The permission hint names Yama only when the kernel has it (issue 9). */
+static void test_perm_hint(void)
+{
+	char dir[] = "/tmp/pyspy-yama.XXXXXX", path[64], buf[256];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/ptrace_scope", dir);
+	CHECK_EQ(proc_yama_scope(path), -1); /* no Yama */
+	proc_perm_hint(buf, sizeof(buf), 0, proc_yama_scope(path));
+	CHECK(strstr(buf, "yama") == NULL);
+	CHECK(strstr(buf, "CAP_SYS_PTRACE") != NULL);
+	proc_perm_hint(buf, sizeof(buf), 1, proc_yama_scope(path));
+	CHECK(strstr(buf, "yama") == NULL);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("1\n", f);
+	fclose(f);
+	CHECK_EQ(proc_yama_scope(path), 1);
+	proc_perm_hint(buf, sizeof(buf), 0, proc_yama_scope(path));
+	CHECK(strstr(buf, "kernel.yama.ptrace_scope to 0 (it is 1)") != NULL);
+	proc_perm_hint(buf, sizeof(buf), 1, proc_yama_scope(path));
+	CHECK(strstr(buf, "yama") == NULL); /* root is not limited by scope 1 */
+	proc_perm_hint(buf, sizeof(buf), 1, 3);
+	CHECK(strstr(buf, "ptrace_scope is 3") != NULL);
+	unlink(path);
+	rmdir(dir);
+	/* this machine: whatever it has, the hint agrees with it */
+	proc_perm_hint(buf, sizeof(buf), 0, proc_yama_scope(PROC_YAMA_SCOPE));
+	CHECK((access(PROC_YAMA_SCOPE, F_OK) == 0) == (strstr(buf, "yama") != NULL) ||
+	      proc_yama_scope(PROC_YAMA_SCOPE) == 0);
+}
+
 int main(void)
 {
+	RUN(test_perm_hint);
 	RUN(test_maps_parse);
 	RUN(test_children_parse);
 	RUN(test_children_live);
