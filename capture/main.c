@@ -383,6 +383,9 @@ static void discovery_failed(pid_t pid, enum pyrt_status st, const char *why)
 	case PYRT_E_NOPROC:
 		die("no process with pid %d", (int)pid);
 	case PYRT_E_PERM:
+		if (strstr(why, "/map_files/"))   /* a file only map_files reaches */
+			die("no permission to read process %d: %s (a deleted or unreachable file "
+			    "needs CAP_SYS_ADMIN: run as root)", (int)pid, why);
 		die("no permission to read process %d: %s (%s)", (int)pid, why, perm_hint());
 	case PYRT_E_NOTPYTHON:
 		die("%s", why);

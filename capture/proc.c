@@ -637,8 +637,8 @@ int proc_in_container(void)
 		if (strcmp(ns, "pid:[4026531836]") != 0)
 			return 1;
 	}
-	return access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0 ||
-	       getenv("KUBERNETES_SERVICE_HOST") != NULL;
+	/* Not /.dockerenv: a VM or chroot made from a Docker image keeps it. */
+	return access("/run/.containerenv", F_OK) == 0 || getenv("KUBERNETES_SERVICE_HOST") != NULL;
 }
 
 int proc_same_pidns(pid_t pid)

@@ -149,7 +149,7 @@ int proc_exe_id(pid_t pid, uint64_t *dev, uint64_t *ino);
 /*
  * 1 when we seem to run inside a container: our PID namespace is not the
  * initial one (its inode is fixed, PROC_PID_INIT_INO), or a runtime's marker
- * (/.dockerenv, /run/.containerenv, $KUBERNETES_SERVICE_HOST) is there.
+ * (podman's /run/.containerenv, $KUBERNETES_SERVICE_HOST) is there.
  * Only used to word a hint.
  */
 int proc_in_container(void);

@@ -286,7 +286,7 @@ test_interpreter() {
 		else
 			T_RC=$CAP_RC T_OUT= T_ERR=$(cat "$T_TMP/cap.err")
 			t_expect "$label: deleted interpreter, without map_files: says why" 1 "" \
-				"^pyspy-capture: no permission to read process $HPID: cannot open '[^']*' of process $HPID: tried /proc/$HPID/map_files/[0-9a-f]+-[0-9a-f]+ \(Operation not permitted\).* \(deleted\)"
+				"^pyspy-capture: no permission to read process $HPID: cannot open '[^']*' of process $HPID: tried /proc/$HPID/map_files/[0-9a-f]+-[0-9a-f]+ \(Operation not permitted\).* \(deleted\) \(a deleted or unreachable file needs CAP_SYS_ADMIN: run as root\)$"
 		fi
 		stop_ns
 	else
