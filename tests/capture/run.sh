@@ -69,6 +69,47 @@ start_target() {
 	return 1
 }
 
+# wait_line FILE REGEX [TENTHS]: wait until FILE has a line matching REGEX
+# (default 60 s: a handshake, never a guess of how long something takes).
+wait_line() {
+	local i
+	for i in $(seq "${3:-600}"); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# capture_start FILE ARGS...: start pyspy-capture -v in the background and
+# return once it samples (its "pid N: Python X" line comes just before the
+# first tick).  Sets CPID and CERR (its stderr); stop it with capture_stop.
+capture_start() {
+	local file=$1
+	shift
+	rm -f "$file"
+	CERR=$T_TMP/capture-bg.$TARGET_SEQ.err
+	"$CAPTURE" -v -o "$file" "$@" >/dev/null 2>"$CERR" &
+	CPID=$!
+	t_bg "$CPID"
+	wait_line "$CERR" ': Python [0-9]' && return 0
+	kill -INT "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+	return 1
+}
+
+# capture_stop NAME: SIGINT the capture started by capture_start; ok when it
+# exits 0.
+capture_stop() {
+	kill -INT "$CPID" 2>/dev/null
+	wait "$CPID"
+	CAP_RC=$?
+	if [ $CAP_RC -ne 0 ]; then
+		t_fail "$1" "pyspy-capture exit $CAP_RC: $(tail -n 2 "$CERR")"
+		return 1
+	fi
+	return 0
+}
+
 stop_target() {
 	kill -9 "$TPID" 2>/dev/null
 	wait "$TPID" 2>/dev/null
@@ -221,6 +262,25 @@ test_interpreter() {
 		capture "$label: target execs Python" "$f" -q -r 200 -p "$TPID" &&
 			check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
 		stop_target
+	fi
+
+	# 60 threads one after the other, each reusing the ids of the last:
+	# names follow the thread.  The target starts them when told, once
+	# the capture samples.
+	if start_target seq "$py" "$TARGETS/seqthreads.py"; then
+		f=$T_TMP/$label-seq.pyspy
+		if capture_start "$f" -r 200 -p "$TPID"; then
+			kill -USR1 "$TPID"
+			wait_line "$TOUT" '^done$' ||
+				t_fail "$label: sequential threads run" "no 'done' line in 60 s"
+			capture_stop "$label: capture 60 sequential threads" &&
+				check seqthreads "$label (sequential threads)" "$f" "$TARGETS/seqthreads.py"
+		else
+			t_fail "$label: capture 60 sequential threads starts" "$(tail -n 2 "$CERR")"
+		fi
+		stop_target
+	else
+		t_fail "$label: sequential threads target starts"
 	fi
 
 	# Process trees: one launched family.py covers every -s case.
