@@ -80,18 +80,20 @@ wait_line() {
 	return 1
 }
 
-# capture_start FILE ARGS...: start pyspy-capture -v in the background and
-# return once it samples (its "pid N: Python X" line comes just before the
-# first tick).  Sets CPID and CERR (its stderr); stop it with capture_stop.
+# capture_start FILE ARGS...: start pyspy-capture --print in the background
+# and return once it has written its first sample (--print shows each on
+# stderr: "Thread TID (state): NAME").  Sets CPID and CERR (its stderr, whose
+# last line is the closing line); stop it with capture_stop, or wait for
+# it with capture_stop_wait.
 capture_start() {
 	local file=$1
 	shift
-	rm -f "$file"
+	case $file in "$T_TMP"/*) rm -f "$file" ;; esac
 	CERR=$T_TMP/capture-bg.$TARGET_SEQ.err
-	"$CAPTURE" -v -o "$file" "$@" >/dev/null 2>"$CERR" &
+	"$CAPTURE" --print -o "$file" "$@" >/dev/null 2>"$CERR" &
 	CPID=$!
 	t_bg "$CPID"
-	wait_line "$CERR" ': Python [0-9]' && return 0
+	wait_line "$CERR" '^Thread [0-9]+ ' && return 0
 	kill -INT "$CPID" 2>/dev/null
 	wait "$CPID" 2>/dev/null
 	return 1
@@ -101,6 +103,18 @@ capture_start() {
 # exits 0.
 capture_stop() {
 	kill -INT "$CPID" 2>/dev/null
+	wait "$CPID"
+	CAP_RC=$?
+	if [ $CAP_RC -ne 0 ]; then
+		t_fail "$1" "pyspy-capture exit $CAP_RC: $(tail -n 2 "$CERR")"
+		return 1
+	fi
+	return 0
+}
+
+# capture_stop_wait NAME: wait for the capture started by capture_start to
+# end by itself (the target ended); ok when it exits 0.
+capture_stop_wait() {
 	wait "$CPID"
 	CAP_RC=$?
 	if [ $CAP_RC -ne 0 ]; then
@@ -148,22 +162,35 @@ test_interpreter() {
 
 	# One multi-threaded program serves several captures.
 	if start_target threads "$py" "$TARGETS/threads.py"; then
+		# The thread is renamed when the capture has recorded its first
+		# name; the capture ends (SIGINT) once it recorded the second
+		# (the rescan is once a second), at least 1.5 s after it started.
 		f=$T_TMP/$label-threads.pyspy
-		capture "$label: capture a running program" "$f" -q -r 200 -d 1.5 -p "$TPID" &&
-			check threads "$label" "$f" "$TARGETS/threads.py" renamed
+		if capture_start "$f" -r 200 -p "$TPID"; then
+			t0=$(date +%s%N)
+			wait_line "$CERR" '"before-rename"$' && kill -USR2 "$TPID"
+			wait_line "$CERR" '"after-rename"$' ||
+				t_fail "$label: the capture sees the rename" "no sample named after-rename in 60 s"
+			while [ $(( $(date +%s%N) - t0 )) -lt 1500000000 ]; do sleep 0.1; done
+			capture_stop "$label: capture a running program" &&
+				check threads "$label" "$f" "$TARGETS/threads.py" renamed
+		else
+			t_fail "$label: capture a running program starts" "$(tail -n 2 "$CERR")"
+		fi
 
 		# SIGINT ends the capture cleanly (flush, trailer, exit 0).
 		f=$T_TMP/$label-sigint.pyspy
-		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
-		cpid=$!
-		sleep 0.7
-		kill -INT "$cpid"
-		wait "$cpid"
-		if [ $? -eq 0 ] && grep -q 'captured [0-9]* samples.*stopped by SIGINT' "$T_TMP/sig.err"; then
-			t_ok "$label: SIGINT: exit 0 and one summary line"
-			check signal "$label (SIGINT)" "$f" "$TARGETS/threads.py"
+		if capture_start "$f" -r 100 -p "$TPID"; then
+			kill -INT "$CPID"
+			wait "$CPID"
+			if [ $? -eq 0 ] && tail -n 1 "$CERR" | grep -q 'captured [0-9]* samples.*stopped by SIGINT'; then
+				t_ok "$label: SIGINT: exit 0 and one summary line"
+				check signal "$label (SIGINT)" "$f" "$TARGETS/threads.py"
+			else
+				t_fail "$label: SIGINT: exit 0 and one summary line" "$(tail -n 3 "$CERR")"
+			fi
 		else
-			t_fail "$label: SIGINT: exit 0 and one summary line" "$(cat "$T_TMP/sig.err")"
+			t_fail "$label: SIGINT: capture starts" "$(tail -n 2 "$CERR")"
 		fi
 
 		f=$T_TMP/$label-blocking.pyspy
@@ -284,11 +311,19 @@ test_interpreter() {
 	fi
 
 	# Process trees: one launched family.py covers every -s case.
+	# The short-lived child ends once the capture has sampled it (--print
+	# shows work_short), so the check does not depend on the machine's load.
 	f=$T_TMP/$label-family.pyspy
 	roles=$T_TMP/$label-family.roles
-	capture "$label: -s capture of a process tree" "$f" -q -s -r 100 -- \
-		"$py" "$TARGETS/family.py" "$roles" &&
-		check family "$label (-s)" "$f" "$TARGETS/family.py" "$roles"
+	rm -f "$roles.go"
+	if FAMILY_SHORT_GO=$roles.go capture_start "$f" -s -r 100 -- "$py" "$TARGETS/family.py" "$roles"; then
+		wait_line "$CERR" '^    work_short ' || t_fail "$label: -s: the short child is sampled" "not in 60 s"
+		touch "$roles.go"
+		capture_stop_wait "$label: -s capture of a process tree" &&
+			check family "$label (-s)" "$f" "$TARGETS/family.py" "$roles"
+	else
+		t_fail "$label: -s capture of a process tree starts" "$(tail -n 2 "$CERR")"
+	fi
 
 	# One-shot dumps of a sleeping program with locals of every type.
 	if start_target dumpme "$py" "$TARGETS/dumpme.py"; then
@@ -336,11 +371,10 @@ test_once() {
 
 	# SIGKILL of a --blocking capture: the kernel detaches; nothing stays stopped.
 	if start_target kill "$py" "$TARGETS/threads.py"; then
-		"$CAPTURE" -q -o /dev/null --blocking -r 1000 -p "$TPID" 2>/dev/null &
-		cpid=$!
-		sleep 0.5
-		kill -9 "$cpid"
-		wait "$cpid" 2>/dev/null
+		# (killed once it has sampled, i.e. paused threads at least once)
+		capture_start /dev/null --blocking -r 1000 -p "$TPID"
+		kill -9 "$CPID"
+		wait "$CPID" 2>/dev/null
 		ok=1
 		for i in 1 2 3 4 5; do
 			s=$(thread_states "$TPID")
@@ -354,16 +388,14 @@ test_once() {
 		fi
 		# SIGTERM ends the capture like SIGINT.
 		f=$T_TMP/sigterm.pyspy
-		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
-		cpid=$!
-		sleep 0.5
-		kill -TERM "$cpid"
-		wait "$cpid"
-		if [ $? -eq 0 ] && grep -q 'stopped by SIGTERM' "$T_TMP/sig.err"; then
+		capture_start "$f" -r 100 -p "$TPID"
+		kill -TERM "$CPID"
+		wait "$CPID"
+		if [ $? -eq 0 ] && tail -n 1 "$CERR" | grep -q 'stopped by SIGTERM'; then
 			t_ok "$label: SIGTERM: exit 0 and summary"
 			check signal "$label (SIGTERM)" "$f" "$TARGETS/threads.py"
 		else
-			t_fail "$label: SIGTERM: exit 0 and summary" "$(cat "$T_TMP/sig.err")"
+			t_fail "$label: SIGTERM: exit 0 and summary" "$(tail -n 3 "$CERR")"
 		fi
 		# Time unit: ~1 % of the period, clamped to [1 us, 1 ms].
 		for rate in 10000 1; do

@@ -102,10 +102,14 @@ t_run "$CAPTURE" --dump -p 4194000
 t_expect "capture cli: --dump of no such pid" 1 '' '^pyspy-capture: no process with pid 4194000$'
 # A zombie (a child its parent never waits for): nothing to read.  The
 # child outlives the shell's exec into sleep(1), which never reaps it.
-sh -c 'sleep 0.1 & echo $!; exec sleep 5' >"$T_TMP/zombie.pid" &
+sh -c 'sleep 0.1 & echo $!; exec sleep 60' >"$T_TMP/zombie.pid" &
 t_bg $!
-sleep 0.5
-ZOMBIE=$(head -n 1 "$T_TMP/zombie.pid")
+# (wait until it is one: a loaded machine may take long to run sleep 0.1)
+for i in $(seq 600); do
+	ZOMBIE=$(head -n 1 "$T_TMP/zombie.pid" 2>/dev/null)
+	[ -n "$ZOMBIE" ] && [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$ZOMBIE/stat" 2>/dev/null)" = Z ] && break
+	sleep 0.1
+done
 t_bg "$ZOMBIE"
 t_run "$CAPTURE" --dump -o "$T_TMP/z.pyspy" -p "$ZOMBIE"
 t_expect "capture cli: --dump of a zombie" 1 '' \
