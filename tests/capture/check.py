@@ -524,16 +524,30 @@ def check_unicode27(r, cap, src, args):
 
 
 def check_exit(r, cap, src, args):
+    """args: REASON STATUS [launched | attached HOW | attached-maybe HOW]:
+    launched: the program exited with STATUS; attached HOW: the attached
+    target ended HOW ("exited" or "signaled") with STATUS, which the capture
+    could learn (its parent had not reaped it); attached-maybe HOW: that or
+    "unknown" (its parent may have reaped it first), never anything else."""
     reason, status = args[0], int(args[1])
     m = markers(src)
     basic(r, cap)
     tr = cap.trailer or {}
     r.check("trailer reason %s" % reason, tr.get("reason") == reason, "trailer %s" % tr)
-    if reason == "exited" and args[2:] == ["launched"]:
-        r.check("exit status %d in the trailer" % status, int(tr.get("exit_status", -999)) == status,
-                "trailer %s" % tr)
-        ends = list(cap.process_ends.values())
-        r.check("process end recorded", ("exited", status) in ends, "process ends %s" % ends)
+    mode = args[2] if len(args) > 2 else ""
+    how = args[3] if len(args) > 3 else "exited"
+    want = ("exited", status) if mode == "launched" else (how, status)
+    ends = list(cap.process_ends.values())
+    code = int(tr.get("exit_status", -999))
+    if mode in ("launched", "attached"):
+        r.check("exit status %s %d in the trailer" % (want[0], status),
+                code == (-status if want[0] == "signaled" else status), "trailer %s" % tr)
+        r.check("process end recorded (%s %d)" % want, want in ends, "process ends %s" % ends)
+    elif mode == "attached-maybe":
+        r.check("process end %s %d or unknown, never a made-up status" % want,
+                len(ends) == 1 and ends[0] in (want, ("unknown", 0)) and
+                code == (0 if ends[0][0] == "unknown" else -status if how == "signaled" else status),
+                "process ends %s, trailer %s" % (ends, tr))
     good = [s for s in cap.samples if s.stack and s.stack[-1].name == "work" and
             s.stack[-1].line == m["work_body"]]
     r.check("program stack sampled", good, describe(cap.samples))
