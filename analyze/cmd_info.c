@@ -195,7 +195,11 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 			c->stop_reason >= 0 && c->stop_reason < (int)(sizeof(stop_names) / sizeof(*stop_names))
 				? stop_names[c->stop_reason]
 				: "unknown reason");
-		if (c->stop_reason == PSF_STOP_EXITED)
+		if (c->stop_reason == PSF_STOP_EXITED && c->exit_status == MODEL_STATUS_UNKNOWN)
+			fprintf(fp, " (status unknown)");
+		else if (c->stop_reason == PSF_STOP_EXITED && c->exit_status < 0)
+			fprintf(fp, " (killed by signal %d)", -c->exit_status);
+		else if (c->stop_reason == PSF_STOP_EXITED)
 			fprintf(fp, " (status %d)", c->exit_status);
 		fputc('\n', fp);
 	} else {

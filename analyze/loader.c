@@ -1017,6 +1017,18 @@ static int finish_capture(struct loader *l, struct fload *f, struct psf_reader *
 	sqlite3_bind_int64(st, 15, f->capture);
 	if (step_done(l, st) < 0)
 		return -1;
+	/* The trailer's exit status is 0 also when the status is unknown:
+	 * the root process's end says whether it is known (format.md 5.2). */
+	if (f->have_trailer) {
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+			 "UPDATE captures SET exit_status = NULL WHERE id = %lld AND coalesce(("
+			 "SELECT end_how FROM processes WHERE capture = captures.id AND"
+			 " pid = captures.pid ORDER BY id DESC LIMIT 1), 0) NOT IN (1, 2)",
+			 (long long)f->capture);
+		if (db_exec(l->db, sql) < 0)
+			return -1;
+	}
 	/* The multi-row INSERTs got consecutive rowids: check, never assume. */
 	if (f->first_sample && db_int(l->db, "SELECT max(id) FROM samples", 0) != f->next_sample - 1)
 		return error("database '%s': samples were not stored contiguously", db_name(l->db));

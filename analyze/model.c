@@ -112,7 +112,7 @@ static int load_captures(struct model *m)
 		c->errors = col_int(st, 28, 0);
 		c->partial = col_int(st, 29, 0);
 		c->stop_reason = (int)col_int(st, 30, -1);
-		c->exit_status = (int)col_int(st, 31, 0);
+		c->exit_status = (int)col_int(st, 31, MODEL_STATUS_UNKNOWN);
 		c->selected = 1;
 		if (!c->uuid)
 			c->uuid = xstrdup("?");

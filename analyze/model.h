@@ -16,6 +16,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#define MODEL_STATUS_UNKNOWN (-2147483647 - 1)   /* captures.exit_status NULL */
+
 struct m_capture {
 	int64_t id;
 	char *uuid, *file, *host, *kernel, *tool_version, *format_version;
@@ -27,7 +29,7 @@ struct m_capture {
 	int64_t chunks, bytes, end_ns, samples, sample_first, sample_last;
 	int64_t ticks, missed, errors, partial;
 	int stop_reason;         /* -1 = unknown (no trailer) */
-	int exit_status;
+	int exit_status;         /* exit code or -signal; MODEL_STATUS_UNKNOWN */
 	int selected;            /* by --capture */
 	int nprocesses;
 };

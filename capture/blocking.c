@@ -21,9 +21,16 @@ struct held {
 	int sig;                 /* signal to re-inject on detach */
 };
 
+#define EXITS_MAX 16
+
 struct blocker {
 	struct held *v;
 	size_t n, cap;
+	/* Held threads that ended: as tracer, our waitpid() collected their
+	 * wait status (for a launched program's main thread, instead of the
+	 * sampler's reaping), which must not be lost. */
+	struct { pid_t tid; int wstatus; } exits[EXITS_MAX];
+	unsigned nexits;
 };
 
 struct blocker *blocking_new(void)
@@ -56,6 +63,9 @@ static int reap_stops(struct blocker *b)
 			} else {
 				/* Exited or killed: nothing to detach. */
 				h->stopped = -1;
+				b->exits[b->nexits % EXITS_MAX].tid = h->tid;
+				b->exits[b->nexits % EXITS_MAX].wstatus = st;
+				b->nexits++;
 			}
 		} else if (r < 0 && errno == ECHILD) {
 			h->stopped = -1;
@@ -145,6 +155,20 @@ void blocking_took_stop(struct blocker *b, pid_t tid, int wstatus)
 			h->sig = WSTOPSIG(wstatus);
 	}
 	blocking_resume(b);
+}
+
+int blocking_exit_status(struct blocker *b, pid_t tid, int *wstatus)
+{
+	unsigned i, n = b->nexits < EXITS_MAX ? b->nexits : EXITS_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (b->exits[i].tid == tid) {
+			*wstatus = b->exits[i].wstatus;
+			b->exits[i].tid = 0;   /* taken: the pid may be reused */
+			return 1;
+		}
+	}
+	return 0;
 }
 
 void blocking_free(struct blocker *b)

@@ -41,4 +41,10 @@ void blocking_took_stop(struct blocker *b, pid_t tid, int wstatus);
 /* Resume everything, wait briefly for stragglers, free.  Accepts NULL. */
 void blocking_free(struct blocker *b);
 
+/*
+ * The wait status of a held thread that ended while paused (1, once), else
+ * 0.  A thread group leader's is the process's exit status.
+ */
+int blocking_exit_status(struct blocker *b, pid_t tid, int *wstatus);
+
 #endif /* PYSPY_CAPTURE_BLOCKING_H */

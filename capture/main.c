@@ -793,6 +793,17 @@ int main(int argc, char **argv)
 				}
 			}
 		}
+	} else if (reason == PSF_STOP_EXITED) {
+		/* Attached: what the sampler learnt of the end (a zombie's
+		 * exit code, or --blocking's ptrace wait), else unknown. */
+		size_t i;
+		for (i = 0; i < sampler_ntargets(smp); i++) {
+			struct target *t = sampler_target(smp, i);
+			if (t->pid == pid && t->state == TARGET_EXITED) {
+				child_how = t->end_how;
+				child_status = t->end_status;
+			}
+		}
 	}
 	end_ns = sampler_now() - start_mono;
 	if (o.dump) {
@@ -826,8 +837,9 @@ int main(int argc, char **argv)
 	tr.errors = ss.errors;
 	tr.partial = ss.partial;
 	tr.reason = (uint8_t)reason;
-	if (o.argv)
-		tr.exit_status = child_how == PSF_END_SIGNALED ? -child_status : child_status;
+	/* 0 also when unknown: the root's PROCESS_END says which (format.md). */
+	tr.exit_status = child_how == PSF_END_SIGNALED ? -child_status
+			 : child_how == PSF_END_EXITED ? child_status : 0;
 	r = psf_writer_close(w, &tr);
 	if (r < 0 && !werr) {
 		werr = r;
@@ -843,17 +855,31 @@ int main(int argc, char **argv)
 		break;
 	case PSF_STOP_EXEC: snprintf(endbuf, sizeof(endbuf), "pid %d exec'd a non-Python program", (int)pid); break;
 	case PSF_STOP_ERROR: snprintf(endbuf, sizeof(endbuf), "pid %d could not be read any more", (int)pid); break;
-	case PSF_STOP_EXITED: snprintf(endbuf, sizeof(endbuf), "pid %d exited", (int)pid); break;
+	case PSF_STOP_EXITED:
+		if (o.argv)
+			snprintf(endbuf, sizeof(endbuf), "pid %d exited", (int)pid);
+		else if (child_how == PSF_END_EXITED)
+			snprintf(endbuf, sizeof(endbuf), "pid %d exited with status %d", (int)pid,
+				 child_status);
+		else if (child_how == PSF_END_SIGNALED)
+			snprintf(endbuf, sizeof(endbuf), "pid %d was killed by signal %d", (int)pid,
+				 child_status);
+		else
+			snprintf(endbuf, sizeof(endbuf), "pid %d exited (status unknown)", (int)pid);
+		break;
 	default: break;
 	}
-	if (o.argv && (child_how == PSF_END_EXITED || child_how == PSF_END_SIGNALED)) {
+	if (o.argv && !o.dump) {
 		size_t l = strlen(endbuf);
 		if (child_how == PSF_END_EXITED)
 			snprintf(endbuf + l, sizeof(endbuf) - l, "%s'%s' exited with status %d",
 				 l ? "; " : "", o.argv[0], child_status);
-		else
+		else if (child_how == PSF_END_SIGNALED)
 			snprintf(endbuf + l, sizeof(endbuf) - l, "%s'%s' was killed by signal %d",
 				 l ? "; " : "", o.argv[0], child_status);
+		else
+			snprintf(endbuf + l, sizeof(endbuf) - l, "%s'%s' ended (status unknown)",
+				 l ? "; " : "", o.argv[0]);
 	}
 	human_bytes(psf_writer_bytes(w), sizebuf, sizeof(sizebuf));
 	if (werr) {

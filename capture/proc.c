@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -368,6 +369,7 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st)
 	unsigned long long v;
 
 	memset(st, 0, sizeof(*st));
+	st->exit_code = -1;
 	lp = memchr(buf, '(', len);
 	rp = last_paren(buf, len);
 	if (!lp || !rp || rp < lp || rp + 2 >= end || rp[1] != ' ')
@@ -380,7 +382,7 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st)
 	st->state = rp[2];
 	/* Field 3 is the state; walk the space-separated fields after it. */
 	p = rp + 3;
-	for (field = 4; p < end && field <= 22; field++) {
+	for (field = 4; p < end && field <= 52; field++) {
 		char num[32];
 		size_t n = 0;
 		while (p < end && *p == ' ')
@@ -397,6 +399,7 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st)
 		case 14: st->utime = v; break;
 		case 15: st->stime = v; break;
 		case 22: st->starttime = v; break;
+		case 52: st->exit_code = (int)strtol(num, NULL, 10); break;
 		default: break;
 		}
 	}
@@ -416,6 +419,30 @@ int proc_stat_read(pid_t pid, pid_t tid, struct proc_stat *st)
 	if (r < 0)
 		return (int)r;
 	return proc_stat_parse(buf, (size_t)r, st);
+}
+
+int proc_exit_status(pid_t pid, int *wstatus)
+{
+	struct proc_stat st;
+	int i;
+
+	/*
+	 * exit_code is set when the process starts to exit; only the zombie
+	 * state says it is final (0 is also "not exited").  A process whose
+	 * memory is gone but which is not a zombie yet gets a few ms.
+	 */
+	for (i = 0; i < 20; i++) {
+		struct timespec ts = { 0, 1000000 };
+		if (proc_stat_read(pid, 0, &st) < 0 || st.exit_code < 0)
+			return 0;
+		if (st.state == 'Z' || st.state == 'X')
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 20)
+		return 0;
+	*wstatus = st.exit_code;
+	return 1;
 }
 
 int proc_stat_open(pid_t pid, pid_t tid)

@@ -76,6 +76,8 @@ struct proc_stat {
 	unsigned flags;          /* PF_* (PROC_PF_FORKNOEXEC: forked, has not exec'd) */
 	uint64_t utime, stime;   /* clock ticks */
 	uint64_t starttime;      /* clock ticks after boot */
+	int exit_code;           /* field 52 (Linux 3.5+): a wait status, final once
+				  * the state is Z; -1 absent or not shown to us */
 	char comm[64];           /* between the first '(' and the last ')' */
 };
 
@@ -87,6 +89,14 @@ int proc_stat_parse(const char *buf, size_t len, struct proc_stat *st);
 
 /* Just the state character of a stat line, or 0 if malformed. */
 char proc_stat_state(const char *buf, size_t len);
+
+/*
+ * How a process that is a zombie (or exiting) ended, from its stat's
+ * exit_code (readable with ptrace rights, until its parent reaps it):
+ * 1 with *wstatus as waitpid(2) would give it, or 0 when it cannot be
+ * known (gone, reaped already, still running after a few ms).
+ */
+int proc_exit_status(pid_t pid, int *wstatus);
 
 /* Read /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat. */
 int proc_stat_read(pid_t pid, pid_t tid, struct proc_stat *st);

@@ -290,6 +290,39 @@ static int report(struct sampler *s, uint64_t now)
 	return write_lag(s, now);
 }
 
+/* Process r ended with wait status st (reaped, or seen as its tracer). */
+static void ended(struct sampler *s, pid_t r, int st)
+{
+	int how, status;
+	size_t i;
+
+	if (WIFEXITED(st)) {
+		how = PSF_END_EXITED;
+		status = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		how = PSF_END_SIGNALED;
+		status = WTERMSIG(st);
+	} else {
+		return;
+	}
+	for (i = 0; i < s->nt; i++) {
+		struct target *t = &s->t[i];
+		if (t->pid != r || t->finished || t->reaped)
+			continue;
+		t->reaped = 1;
+		t->state = TARGET_EXITED;
+		t->end_how = (uint8_t)how;
+		t->end_status = status;
+	}
+	if (r == s->root) {
+		s->root_reaped = 1;
+		s->root_how = how;
+		s->root_status = status;
+	}
+	if (s->sp)
+		subproc_reaped(s->sp, r, how, status);
+}
+
 /*
  * Reap our children: the launched program and, as the child subreaper,
  * orphans of its tree.  A ptrace stop of a thread paused by --blocking
@@ -297,46 +330,33 @@ static int report(struct sampler *s, uint64_t now)
  */
 static void reap_children(struct sampler *s)
 {
+	size_t i;
+
 	for (;;) {
-		int st, how, status;
-		size_t i;
+		int st;
 		pid_t r;
 
 		do {
 			r = waitpid(-1, &st, WNOHANG | __WALL);
 		} while (r < 0 && errno == EINTR);
 		if (r <= 0)
-			return;
+			break;
 		if (WIFSTOPPED(st)) {
 			if (s->blk)
 				blocking_took_stop(s->blk, r, st);
 			continue;
 		}
-		if (WIFEXITED(st)) {
-			how = PSF_END_EXITED;
-			status = WEXITSTATUS(st);
-		} else if (WIFSIGNALED(st)) {
-			how = PSF_END_SIGNALED;
-			status = WTERMSIG(st);
-		} else {
-			continue;
-		}
-		for (i = 0; i < s->nt; i++) {
-			struct target *t = &s->t[i];
-			if (t->pid != r || t->finished || t->reaped)
-				continue;
-			t->reaped = 1;
-			t->state = TARGET_EXITED;
-			t->end_how = (uint8_t)how;
-			t->end_status = status;
-		}
-		if (r == s->root) {
-			s->root_reaped = 1;
-			s->root_how = how;
-			s->root_status = status;
-		}
-		if (s->sp)
-			subproc_reaped(s->sp, r, how, status);
+		/* A child, or (--blocking) a traced main thread of a
+		 * process that is not ours: either way its status. */
+		ended(s, r, st);
+	}
+	/* --blocking: a main thread that ended while paused had its status
+	 * collected by the blocker's own waitpid(). */
+	for (i = 0; s->blk && i < s->nt; i++) {
+		struct target *t = &s->t[i];
+		int st;
+		if (!t->finished && !t->reaped && blocking_exit_status(s->blk, t->pid, &st))
+			ended(s, t->pid, st);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "msg.h"
@@ -316,6 +317,18 @@ static void scan(struct subproc *sp, uint64_t now)
 			uint64_t dev = 0, ino = 0;
 			if (proc_stat_read(nd->pid, 0, &st) < 0 || st.state == 'Z' || st.state == 'X' ||
 			    st.starttime != nd->starttime) {
+				/* A zombie's status is known until its parent
+				 * reaps it (stat's exit_code). */
+				if (!nd->reaped && proc_stat_read(nd->pid, 0, &st) == 0 &&
+				    st.state == 'Z' && st.starttime == nd->starttime &&
+				    st.exit_code >= 0 &&
+				    (WIFEXITED(st.exit_code) || WIFSIGNALED(st.exit_code))) {
+					nd->reaped = 1;
+					nd->how = WIFEXITED(st.exit_code) ? PSF_END_EXITED
+									  : PSF_END_SIGNALED;
+					nd->status = WIFEXITED(st.exit_code) ? WEXITSTATUS(st.exit_code)
+									     : WTERMSIG(st.exit_code);
+				}
 				drop(sp, nd, now);
 				i--;
 				n0--;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -423,8 +424,21 @@ void target_check(struct target *t)
 	 * and then has no executable any more). */
 	if (!proc_exists(t->pid) || proc_stat_read(t->pid, 0, &st) < 0 || st.state == 'Z' ||
 	    st.state == 'X' || proc_exe(t->pid, exe, sizeof(exe)) < 0) {
+		int ws;
 		t->state = TARGET_EXITED;
 		t->end_how = PSF_END_UNKNOWN;
+		t->end_status = 0;
+		/* Not our child: its status is known while it is a zombie
+		 * (its parent has not reaped it yet), else unknown. */
+		if (!t->reaped && proc_exit_status(t->pid, &ws) == 1) {
+			if (WIFEXITED(ws)) {
+				t->end_how = PSF_END_EXITED;
+				t->end_status = WEXITSTATUS(ws);
+			} else if (WIFSIGNALED(ws)) {
+				t->end_how = PSF_END_SIGNALED;
+				t->end_status = WTERMSIG(ws);
+			}
+		}
 	} else {
 		t->state = TARGET_EXEC;
 		t->end_how = PSF_END_EXEC;

@@ -157,6 +157,7 @@ struct pyproc {
 	/* thread names */
 	struct tname tn;
 	uint64_t tname_last_ns;
+	uint64_t tname_tick;             /* tick of the last successful scan */
 	int tname_want;
 
 	/* walk state */
@@ -771,12 +772,13 @@ static int task_exists(const struct pyproc *p, int32_t tid)
  * not a thread of this process (a state copied by fork(), or one whose
  * thread is gone).
  */
-static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_id)
+static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_id, int32_t *raw)
 {
 	const struct py_layout *L = p->L;
 	uint32_t tid = 0;
 	int32_t t;
 
+	*raw = 0;
 	if (L->ts_native_thread_id >= 0) {
 		t = (int32_t)i64at(tsb + L->ts_native_thread_id);
 	} else {
@@ -788,6 +790,7 @@ static int32_t thread_tid(struct pyproc *p, const uint8_t *tsb, uint64_t thread_
 	}
 	if (t <= 0)
 		return 0;
+	*raw = t;
 	/* The interpreter knows its threads by their ids in its own PID
 	 * namespace (a container); /proc here wants ours. */
 	if (p->other_pidns)
@@ -919,7 +922,7 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 				    const uint8_t *tsb, int32_t tid_now, int *is_new)
 {
 	uint32_t i, h, mask;
-	int32_t tid;
+	int32_t tid, raw;
 	struct pythread *t;
 
 	*is_new = 0;
@@ -936,7 +939,7 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 		*is_new = -1;
 		return NULL;
 	}
-	tid = thread_tid(p, tsb, thread_id);
+	tid = thread_tid(p, tsb, thread_id, &raw);
 	if (tid < 0) {
 		reject(p, ts, thread_id, tid_now);
 		*is_new = -1;
@@ -951,16 +954,20 @@ static struct pythread *thread_slot(struct pyproc *p, uint64_t ts, uint64_t thre
 	t->tstate = ts;
 	t->thread_id = thread_id;
 	t->tid = tid;
-	t->raw_tid = tid_now;
+	t->raw_tid = tid_now ? tid_now : raw;
 	t->born_ns = p->now_ns;
 	mask = 2 * p->capth - 1;
 	for (h = th_hash_of(ts, thread_id, mask); p->th_hash[h]; h = (h + 1) & mask)
 		;
 	p->th_hash[h] = i + 1;
 	*is_new = 1;
-	/* Known from the last scan? */
-	{
-		const char *n = tname_get(&p->tn, thread_id);
+	/*
+	 * Known from a scan of this tick?  An older scan says nothing about a
+	 * new thread: its ident (a pthread_t) and thread state address are
+	 * those of a thread that ended, whose name the older scan holds.
+	 */
+	if (p->tname_tick == p->tick) {
+		const char *n = tname_get(&p->tn, thread_id, (uint64_t)(uint32_t)t->raw_tid);
 		if (n) {
 			snprintf(t->name, sizeof(t->name), "%s", n);
 			t->named = 1;
@@ -986,13 +993,14 @@ static void tname_refresh(struct pyproc *p, uint64_t interp)
 			p->th[i].want_name = 0;
 		return;
 	}
+	p->tname_tick = p->tick;
 	for (i = 0; i < p->nth; i++) {
 		struct pythread *t = &p->th[i];
 		const char *n;
 		if (!t->used)
 			continue;
 		t->want_name = 0;
-		n = tname_get(&p->tn, t->thread_id);
+		n = tname_get(&p->tn, t->thread_id, (uint64_t)(uint32_t)t->raw_tid);
 		if (n && (!t->named || strcmp(n, t->name) != 0)) {
 			snprintf(t->name, sizeof(t->name), "%s", n);
 			t->named = 1;
@@ -1607,6 +1615,15 @@ static void hint_tails(struct pyproc *p, uint64_t ts, const struct leaf *head)
 	}
 }
 
+/* Do two copies of a thread state name the same thread (ident, OS id)? */
+static int same_owner(const struct py_layout *L, const uint8_t *a, const uint8_t *b)
+{
+	if (memcmp(a + L->ts_thread_id, b + L->ts_thread_id, 8) != 0)
+		return 0;
+	return L->ts_native_thread_id < 0 ||
+	       memcmp(a + L->ts_native_thread_id, b + L->ts_native_thread_id, 4) == 0;
+}
+
 /* Walk one thread; fills s (frames in p->frames).  -1 ESRCH, -2 write error. */
 static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, struct py_sample *s)
 {
@@ -1614,6 +1631,7 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 	struct leaf head;
 	uint32_t flags, n;
 	unsigned misses0 = mem_view_misses(p->view), round;
+	const uint8_t *tsb0 = tsb;
 	int bad, j;
 
 	/* The common case: everything came from this tick's one read. */
@@ -1656,6 +1674,13 @@ static int sample_thread(struct pyproc *p, uint64_t ts, const uint8_t *tsb, stru
 		p->snapping = 1;
 		p->snap_fresh = 0;
 		tsb = snap_find(p, ts, L->ts_read, 0);
+		/* The thread state may belong to another thread by now (the
+		 * next thread reuses its address): not this thread's stack. */
+		if (tsb && !same_owner(L, tsb, tsb0)) {
+			p->snapping = 0;
+			bad = PSF_ERRK_TORN;
+			break;
+		}
 		if (tsb)
 			n = walk(p, tsb, &head, &flags, &bad);
 		p->snapping = 0;
@@ -1964,6 +1989,21 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 			e->thread_id = u64at(tsb + L->ts_thread_id);
 			e->tid = L->ts_native_thread_id >= 0
 				 ? (int32_t)i64at(tsb + L->ts_native_thread_id) : 0;
+			if (L->ts_native_thread_id < 0 && p->tid_off >= 0 && ptr_ok(e->thread_id)) {
+				/*
+				 * 2.7-3.10: which OS thread owns this pthread_t now.
+				 * A thread that ends leaves its thread state's
+				 * address and its pthread_t (glibc caches stacks) to
+				 * the next one: without the kernel's tid (in the
+				 * prefetched struct pthread), the next thread would
+				 * continue the last one's record and name.
+				 */
+				int saved = p->last_err;
+				const uint8_t *pb = rd(p, e->thread_id + (uint64_t)p->tid_off, 4,
+						       MEM_BODY);
+				e->tid = pb ? (int32_t)u32at(pb) : 0;
+				p->last_err = saved;
+			}
 			e->skip = 0;
 			ts = u64at(tsb + L->ts_next);
 		}
@@ -2027,6 +2067,16 @@ int pyproc_sample(struct pyproc *p, const struct pyproc_ops *ops, void *ctx)
 					t->name_gen++;
 				} else if (p->now_ns - p->tname_last_ns >= TNAME_MIN_GAP_NS) {
 					tname_refresh(p, interp);
+				}
+				/* The main thread of a program that has not
+				 * imported threading: threading would call it
+				 * MainThread, as py-spy does (never the OS name,
+				 * which is the executable's: python3.12,
+				 * ld-linux-x86-64). */
+				if (!t->named && s.is_main) {
+					snprintf(t->name, sizeof(t->name), "MainThread");
+					t->named = 1;
+					t->name_gen++;
 				}
 				if (!t->named)
 					p->tname_want = 1;

@@ -20,7 +20,7 @@ struct scan {
 static int active_cb(uint64_t key, uint64_t value, void *arg)
 {
 	struct scan *s = arg;
-	uint64_t ident, nameobj;
+	uint64_t ident, nameobj, nid;
 	struct tname_entry *e;
 
 	if (s->n >= TNAME_MAX_THREADS)
@@ -39,6 +39,12 @@ static int active_cb(uint64_t key, uint64_t value, void *arg)
 	}
 	e = &s->v[s->n];
 	e->ident = ident;
+	/* 3.8+: the OS thread id, which tells a reused ident's threads apart
+	 * (None until the thread runs, absent before 3.8: unknown). */
+	e->native_id = 0;
+	if (s->c->L->major == 3 && s->c->L->minor >= 8 &&
+	    pyobj_getattr(s->c, value, "_native_id", &nid) == 0 && pyobj_uint(s->c, nid, &nid) == 0)
+		e->native_id = nid;
 	if (pyobj_text(s->c, nameobj, e->name, sizeof(e->name)) < 0)
 		return 0;
 	s->n++;
@@ -88,14 +94,18 @@ int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp)
 	return (int)s.n;
 }
 
-const char *tname_get(const struct tname *t, uint64_t ident)
+const char *tname_get(const struct tname *t, uint64_t ident, uint64_t native_id)
 {
 	size_t lo = 0, hi = t->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->v[mid].ident == ident)
-			return t->v[mid].name;
+		if (t->v[mid].ident == ident) {
+			const struct tname_entry *e = &t->v[mid];
+			if (e->native_id && native_id && e->native_id != native_id)
+				return NULL;
+			return e->name;
+		}
 		if (t->v[mid].ident < ident)
 			lo = mid + 1;
 		else

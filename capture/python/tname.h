@@ -19,6 +19,7 @@
 
 struct tname_entry {
 	uint64_t ident;          /* threading ident = PyThreadState.thread_id */
+	uint64_t native_id;      /* Thread._native_id (3.8+), 0 unknown */
 	char name[TNAME_MAX];
 };
 
@@ -35,8 +36,12 @@ struct tname {
  */
 int tname_scan(struct tname *t, struct pyobj_ctx *c, uint64_t interp);
 
-/* Name of a thread ident (binary search), or NULL. */
-const char *tname_get(const struct tname *t, uint64_t ident);
+/*
+ * Name of a thread ident (binary search), or NULL.  An ident is a pthread_t,
+ * which the next thread reuses: when both the entry's and the caller's OS
+ * thread ids are known (native_id, 0 = unknown), they must agree too.
+ */
+const char *tname_get(const struct tname *t, uint64_t ident, uint64_t native_id);
 
 /* Accepts a zeroed struct. */
 void tname_release(struct tname *t);

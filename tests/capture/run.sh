@@ -43,8 +43,8 @@ check() {
 }
 
 # start_target NAME CMD...: run a target, wait for its "ready PID" line.
-# Sets TPID (the target's pid) and TOUT (its standard output's file).
-# Fails after 60 s.
+# Sets TPID (the target's pid), TBG (the pid of CMD, which may be the
+# target's parent) and TOUT (its standard output's file).  Fails after 60 s.
 TARGET_SEQ=0
 start_target() {
 	local name=$1 i
@@ -55,6 +55,7 @@ start_target() {
 	TOUT=$T_TMP/$name.out
 	"$@" >"$TOUT" 2>"$T_TMP/$name.err" &
 	TPID=$!
+	TBG=$!
 	t_bg "$TPID"
 	for i in $(seq 600); do
 		if grep -Eq '^ready [0-9]+$' "$T_TMP/$name.out" 2>/dev/null; then
@@ -67,6 +68,61 @@ start_target() {
 	done
 	echo "target $name did not start: $(tail -n 3 "$T_TMP/$name.err")"
 	return 1
+}
+
+# wait_line FILE REGEX [TENTHS]: wait until FILE has a line matching REGEX
+# (default 60 s: a handshake, never a guess of how long something takes).
+wait_line() {
+	local i
+	for i in $(seq "${3:-600}"); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# capture_start FILE ARGS...: start pyspy-capture --print in the background
+# and return once it has written its first sample (--print shows each on
+# stderr: "Thread TID (state): NAME").  Sets CPID and CERR (its stderr, whose
+# last line is the closing line); stop it with capture_stop, or wait for
+# it with capture_stop_wait.
+capture_start() {
+	local file=$1
+	shift
+	case $file in "$T_TMP"/*) rm -f "$file" ;; esac
+	CERR=$T_TMP/capture-bg.$TARGET_SEQ.err
+	"$CAPTURE" --print -o "$file" "$@" >/dev/null 2>"$CERR" &
+	CPID=$!
+	t_bg "$CPID"
+	wait_line "$CERR" '^Thread [0-9]+ ' && return 0
+	kill -INT "$CPID" 2>/dev/null
+	wait "$CPID" 2>/dev/null
+	return 1
+}
+
+# capture_stop NAME: SIGINT the capture started by capture_start; ok when it
+# exits 0.
+capture_stop() {
+	kill -INT "$CPID" 2>/dev/null
+	wait "$CPID"
+	CAP_RC=$?
+	if [ $CAP_RC -ne 0 ]; then
+		t_fail "$1" "pyspy-capture exit $CAP_RC: $(tail -n 2 "$CERR")"
+		return 1
+	fi
+	return 0
+}
+
+# capture_stop_wait NAME: wait for the capture started by capture_start to
+# end by itself (the target ended); ok when it exits 0.
+capture_stop_wait() {
+	wait "$CPID"
+	CAP_RC=$?
+	if [ $CAP_RC -ne 0 ]; then
+		t_fail "$1" "pyspy-capture exit $CAP_RC: $(tail -n 2 "$CERR")"
+		return 1
+	fi
+	return 0
 }
 
 stop_target() {
@@ -107,22 +163,35 @@ test_interpreter() {
 
 	# One multi-threaded program serves several captures.
 	if start_target threads "$py" "$TARGETS/threads.py"; then
+		# The thread is renamed when the capture has recorded its first
+		# name; the capture ends (SIGINT) once it recorded the second
+		# (the rescan is once a second), at least 1.5 s after it started.
 		f=$T_TMP/$label-threads.pyspy
-		capture "$label: capture a running program" "$f" -q -r 200 -d 1.5 -p "$TPID" &&
-			check threads "$label" "$f" "$TARGETS/threads.py" renamed
+		if capture_start "$f" -r 200 -p "$TPID"; then
+			t0=$(date +%s%N)
+			wait_line "$CERR" '"before-rename"$' && kill -USR2 "$TPID"
+			wait_line "$CERR" '"after-rename"$' ||
+				t_fail "$label: the capture sees the rename" "no sample named after-rename in 60 s"
+			while [ $(( $(date +%s%N) - t0 )) -lt 1500000000 ]; do sleep 0.1; done
+			capture_stop "$label: capture a running program" &&
+				check threads "$label" "$f" "$TARGETS/threads.py" renamed
+		else
+			t_fail "$label: capture a running program starts" "$(tail -n 2 "$CERR")"
+		fi
 
 		# SIGINT ends the capture cleanly (flush, trailer, exit 0).
 		f=$T_TMP/$label-sigint.pyspy
-		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
-		cpid=$!
-		sleep 0.7
-		kill -INT "$cpid"
-		wait "$cpid"
-		if [ $? -eq 0 ] && grep -q 'captured [0-9]* samples.*stopped by SIGINT' "$T_TMP/sig.err"; then
-			t_ok "$label: SIGINT: exit 0 and one summary line"
-			check signal "$label (SIGINT)" "$f" "$TARGETS/threads.py"
+		if capture_start "$f" -r 100 -p "$TPID"; then
+			kill -INT "$CPID"
+			wait "$CPID"
+			if [ $? -eq 0 ] && tail -n 1 "$CERR" | grep -q 'captured [0-9]* samples.*stopped by SIGINT'; then
+				t_ok "$label: SIGINT: exit 0 and one summary line"
+				check signal "$label (SIGINT)" "$f" "$TARGETS/threads.py"
+			else
+				t_fail "$label: SIGINT: exit 0 and one summary line" "$(tail -n 3 "$CERR")"
+			fi
 		else
-			t_fail "$label: SIGINT: exit 0 and one summary line" "$(cat "$T_TMP/sig.err")"
+			t_fail "$label: SIGINT: capture starts" "$(tail -n 2 "$CERR")"
 		fi
 
 		f=$T_TMP/$label-blocking.pyspy
@@ -207,28 +276,91 @@ test_interpreter() {
 		check exit "$label (launch)" "$f" "$TARGETS/exit_after.py" exited 3 launched
 	fi
 
-	# Attached target exits on its own: clean end, exit 0.
-	if start_target exit "$py" "$TARGETS/exit_after.py" 3 0; then
-		f=$T_TMP/$label-exit.pyspy
-		capture "$label: target exits during the capture" "$f" -q -r 200 -p "$TPID" &&
-			check exit "$label (target exit)" "$f" "$TARGETS/exit_after.py" exited 0
+	# Attached target exits on its own (when told, once the capture
+	# samples): clean end, capture exit 0.  Its parent never reaps it (sh
+	# exec's sleep), so its exit status is known from its zombie.
+	local how st
+	for how in exited signaled; do
+		st=3
+		[ $how = signaled ] && st=9
+		if start_target exit sh -c "'$py' '$TARGETS/exit_after.py' usr1 3 & exec sleep 600"; then
+			f=$T_TMP/$label-exit-$how.pyspy
+			if capture_start "$f" -r 200 -p "$TPID"; then
+				if [ $how = signaled ]; then kill -9 "$TPID"; else kill -USR1 "$TPID"; fi
+				if capture_stop_wait "$label: attached target $how during the capture"; then
+					u="pid $TPID exited with status 3"
+					[ $how = signaled ] && u="pid $TPID was killed by signal 9"
+					if grep -q "captured .*; $u\$" "$CERR"; then
+						t_ok "$label: attached target $how: closing line says how"
+					else
+						t_fail "$label: attached target $how: closing line says how" "$(tail -n 1 "$CERR")"
+					fi
+					check exit "$label (attached, $how)" "$f" "$TARGETS/exit_after.py" exited $st \
+						attached $how
+					u="(status 3)"
+					[ $how = signaled ] && u="(killed by signal 9)"
+					if "$ANALYZE" info "$f" 2>&1 | grep -qF "Ended:       target exited $u"; then
+						t_ok "$label: attached target $how: info says $u"
+					else
+						t_fail "$label: attached target $how: info says $u" \
+							"$("$ANALYZE" info "$f" 2>&1 | grep Ended)"
+					fi
+				fi
+			else
+				t_fail "$label: attached target $how: capture starts" "$(tail -n 2 "$CERR")"
+			fi
+			kill -9 "$TPID" "$TBG" 2>/dev/null
+			wait "$TBG" 2>/dev/null
+		fi
+	done
+
+	# The target exec()s Python again (when told, once the capture
+	# samples): followed as a new process, which works 2 s.
+	if start_target execself "$py" "$TARGETS/exit_after.py" usr1 0 exec-self; then
+		f=$T_TMP/$label-exec.pyspy
+		if capture_start "$f" -r 200 -p "$TPID"; then
+			kill -USR1 "$TPID"
+			capture_stop_wait "$label: target execs Python" &&
+				check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
+		else
+			t_fail "$label: target execs Python: capture starts" "$(tail -n 2 "$CERR")"
+		fi
 		stop_target
 	fi
 
-	# The target exec()s Python again: followed as a new process.
-	if start_target execself "$py" "$TARGETS/exit_after.py" 1 0 exec-self; then
-		f=$T_TMP/$label-exec.pyspy
-		capture "$label: target execs Python" "$f" -q -r 200 -p "$TPID" &&
-			check exec "$label (exec)" "$f" "$TARGETS/exit_after.py" self
+	# 60 threads one after the other, each reusing the ids of the last:
+	# names follow the thread.  The target starts them when told, once
+	# the capture samples.
+	if start_target seq "$py" "$TARGETS/seqthreads.py"; then
+		f=$T_TMP/$label-seq.pyspy
+		if capture_start "$f" -r 200 -p "$TPID"; then
+			kill -USR1 "$TPID"
+			wait_line "$TOUT" '^done$' ||
+				t_fail "$label: sequential threads run" "no 'done' line in 60 s"
+			capture_stop "$label: capture 60 sequential threads" &&
+				check seqthreads "$label (sequential threads)" "$f" "$TARGETS/seqthreads.py"
+		else
+			t_fail "$label: capture 60 sequential threads starts" "$(tail -n 2 "$CERR")"
+		fi
 		stop_target
+	else
+		t_fail "$label: sequential threads target starts"
 	fi
 
 	# Process trees: one launched family.py covers every -s case.
+	# The short-lived child ends once the capture has sampled it (--print
+	# shows work_short), so the check does not depend on the machine's load.
 	f=$T_TMP/$label-family.pyspy
 	roles=$T_TMP/$label-family.roles
-	capture "$label: -s capture of a process tree" "$f" -q -s -r 100 -- \
-		"$py" "$TARGETS/family.py" "$roles" &&
-		check family "$label (-s)" "$f" "$TARGETS/family.py" "$roles"
+	rm -f "$roles.go"
+	if FAMILY_SHORT_GO=$roles.go capture_start "$f" -s -r 100 -- "$py" "$TARGETS/family.py" "$roles"; then
+		wait_line "$CERR" '^    work_short ' || t_fail "$label: -s: the short child is sampled" "not in 60 s"
+		touch "$roles.go"
+		capture_stop_wait "$label: -s capture of a process tree" &&
+			check family "$label (-s)" "$f" "$TARGETS/family.py" "$roles"
+	else
+		t_fail "$label: -s capture of a process tree starts" "$(tail -n 2 "$CERR")"
+	fi
 
 	# One-shot dumps of a sleeping program with locals of every type.
 	if start_target dumpme "$py" "$TARGETS/dumpme.py"; then
@@ -243,7 +375,7 @@ test_interpreter() {
 		# The pipe from a remote host: capture to stdout, analyzer from stdin.
 		out=$("$CAPTURE" -q --dump -o - -p "$TPID" | "$ANALYZE" dump - 2>&1)
 		if grep -q "^Process $TPID: " <<<"$out" &&
-			grep -q "^Thread $TPID (idle): \"MainThread\"" <<<"$out"; then
+			grep -Eq "^Thread $TPID \((idle|active)\): \"MainThread\"" <<<"$out"; then
 			t_ok "$label: pyspy-capture --dump -o - | pyspy-analyze dump -"
 		else
 			t_fail "$label: pyspy-capture --dump -o - | pyspy-analyze dump -" "$(head -c 300 <<<"$out")"
@@ -276,11 +408,10 @@ test_once() {
 
 	# SIGKILL of a --blocking capture: the kernel detaches; nothing stays stopped.
 	if start_target kill "$py" "$TARGETS/threads.py"; then
-		"$CAPTURE" -q -o /dev/null --blocking -r 1000 -p "$TPID" 2>/dev/null &
-		cpid=$!
-		sleep 0.5
-		kill -9 "$cpid"
-		wait "$cpid" 2>/dev/null
+		# (killed once it has sampled, i.e. paused threads at least once)
+		capture_start /dev/null --blocking -r 1000 -p "$TPID"
+		kill -9 "$CPID"
+		wait "$CPID" 2>/dev/null
 		ok=1
 		for i in 1 2 3 4 5; do
 			s=$(thread_states "$TPID")
@@ -294,16 +425,14 @@ test_once() {
 		fi
 		# SIGTERM ends the capture like SIGINT.
 		f=$T_TMP/sigterm.pyspy
-		"$CAPTURE" -o "$f" -r 100 -p "$TPID" 2>"$T_TMP/sig.err" &
-		cpid=$!
-		sleep 0.5
-		kill -TERM "$cpid"
-		wait "$cpid"
-		if [ $? -eq 0 ] && grep -q 'stopped by SIGTERM' "$T_TMP/sig.err"; then
+		capture_start "$f" -r 100 -p "$TPID"
+		kill -TERM "$CPID"
+		wait "$CPID"
+		if [ $? -eq 0 ] && tail -n 1 "$CERR" | grep -q 'stopped by SIGTERM'; then
 			t_ok "$label: SIGTERM: exit 0 and summary"
 			check signal "$label (SIGTERM)" "$f" "$TARGETS/threads.py"
 		else
-			t_fail "$label: SIGTERM: exit 0 and summary" "$(cat "$T_TMP/sig.err")"
+			t_fail "$label: SIGTERM: exit 0 and summary" "$(tail -n 3 "$CERR")"
 		fi
 		# Time unit: ~1 % of the period, clamped to [1 us, 1 ms].
 		for rate in 10000 1; do
@@ -368,6 +497,43 @@ test_once() {
 	else
 		t_fail "$label: family target starts"
 	fi
+
+	# Exit statuses the capture cannot always learn: an attached target
+	# killed while its parent (a Python subprocess.call) reaps it at once
+	# says "killed by signal 9" or "status unknown", never a made-up 0;
+	# the same under --blocking (the capture may learn it as the tracer).
+	for i in plain --blocking; do
+		if start_target reaped "$py" -c 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))' \
+			"$py" "$TARGETS/exit_after.py" usr1 0; then
+			f=$T_TMP/reaped$i.pyspy
+			s=; [ $i = --blocking ] && s=--blocking
+			if capture_start "$f" $s -r 200 -p "$TPID"; then
+				kill -9 "$TPID"
+				if capture_stop_wait "$label: attached target killed ($i)"; then
+					if tail -n 1 "$CERR" | grep -Eq "; pid $TPID (was killed by signal 9|exited \(status unknown\))\$"; then
+						t_ok "$label: attached target killed ($i): closing line says how, or unknown"
+					else
+						t_fail "$label: attached target killed ($i): closing line says how, or unknown" \
+							"$(tail -n 1 "$CERR")"
+					fi
+					check exit "$label (attached, reaped, $i)" "$f" "$TARGETS/exit_after.py" exited 9 \
+						attached-maybe signaled
+				fi
+			fi
+			kill -9 "$TBG" 2>/dev/null
+			wait "$TBG" 2>/dev/null
+		fi
+	done
+
+	# --blocking, launched: a program that exits while its threads are
+	# paused; its status must not be lost (the pause's waitpid() collected
+	# it: 1 run in 5 reported no status before).
+	for i in 1 2 3 4 5; do
+		f=$T_TMP/blocking-exit$i.pyspy
+		capture "$label: --blocking launch ($i)" "$f" -q --blocking -r 1000 -- \
+			"$py" "$TARGETS/exit_after.py" 0.3 3 &&
+			check exit "$label (--blocking launch $i)" "$f" "$TARGETS/exit_after.py" exited 3 launched
+	done
 
 	# exec of a non-Python program ends the capture (reason exec, exit 0).
 	if start_target execsleep "$py" "$TARGETS/exit_after.py" 0.5 0 exec-sleep; then

@@ -11,8 +11,14 @@
 #                   adds "execd-python PID" (the same pid)
 #   zombie          a child that exits at once and is never waited for
 #   short           a Python child that lives 0.4 s (work_short), adds
-#                   "short-python PID"
-# (2.7 has no spawn start method: no spawn children there.)
+#                   "short-python PID"; with FAMILY_SHORT_GO=FILE in the
+#                   environment it lives until FILE exists instead (the
+#                   test creates it once the capture has sampled it: a
+#                   handshake, as a loaded machine may start the capture's
+#                   look at it late), at most 60 s
+# (2.7 has no spawn start method: no spawn children there.)  The
+# multiprocessing children work 1.6 s from the root's "ready PID" line
+# (also written to ROLES_FILE), however long starting them took.
 # FAMILY_SCALE=N in the environment makes every child work N times longer
 # (for captures that attach to a running tree).
 # Meanwhile its main thread starts short-lived threads named churn-N
@@ -38,11 +44,25 @@ def spin(seconds):  # @def_spin
     return n
 
 
-def work_fork():  # @def_work_fork
+def after_ready(roles_path):
+    # Work counts from the root's "ready": on a loaded machine the spawn
+    # children take seconds to start, and the fork ones, started first,
+    # must still be there when the test (told by "ready") looks.
+    end = time.time() + 60
+    while time.time() < end:
+        with open(roles_path) as f:
+            if any(line.startswith("ready ") for line in f):
+                return
+        spin(0.01)
+
+
+def work_fork(roles_path):  # @def_work_fork
+    after_ready(roles_path)
     spin(1.6)
 
 
-def work_spawn():  # @def_work_spawn
+def work_spawn(roles_path):  # @def_work_spawn
+    after_ready(roles_path)
     spin(1.6)
 
 
@@ -55,7 +75,13 @@ def work_execd():  # @def_work_execd
 
 
 def work_short():  # @def_work_short
-    spin(0.4)
+    go = os.environ.get("FAMILY_SHORT_GO")
+    if not go:
+        spin(0.4)
+        return
+    end = time.time() + 60
+    while not os.path.exists(go) and time.time() < end:
+        spin(0.01)
 
 
 def churn_body(n):  # @def_churn_body
@@ -87,14 +113,14 @@ def main(roles_path):
     else:
         ctx = multiprocessing
     for i in (1, 2):
-        p = ctx.Process(target=work_fork)
+        p = ctx.Process(target=work_fork, args=(roles_path,))
         p.start()
         procs.append(p)
         role("fork%d" % i, p.pid)
     if sys.version_info[0] >= 3:
         sctx = multiprocessing.get_context("spawn")
         for i in (1, 2):
-            p = sctx.Process(target=work_spawn)
+            p = sctx.Process(target=work_spawn, args=(roles_path,))
             p.start()
             procs.append(p)
             role("spawn%d" % i, p.pid)
@@ -111,6 +137,7 @@ def main(roles_path):
     role("zombie", zombie)
     short = subprocess.Popen([py, me, "short", roles_path])
     role("short", short.pid)
+    role("ready", os.getpid())
     print("ready", os.getpid())
     sys.stdout.flush()
     root_wait(procs, [bash, execd, short])  # @call_root_wait

@@ -6,12 +6,17 @@
 #   gen                        gen_consumer -> gen (a generator) -> busy_leaf
 #   compr                      comprehender -> list comprehension -> square
 #   ünïcödé-thread             same as sleepy, non-ASCII thread name
-#   before-rename              same as sleepy, renamed "after-rename" 0.3 s
-#                              after "ready"
+#   before-rename              same as sleepy, renamed "after-rename" when
+#                              the process gets SIGUSR2 (the test sends it
+#                              once the capture has seen the first name)
+# The sleepers sleep 5 s at a time: a thread that wakes up may wait long for
+# a CPU on a loaded machine (runnable, so not idle), and the idle check
+# should measure the sleep, not the wake-ups.
 # Lines marked "# @NAME" are looked up by the checker (check.py).
 # Prints "ready PID" when every thread runs.
 from __future__ import print_function
 import os
+import signal
 import sys
 import threading
 import time
@@ -32,7 +37,7 @@ class Worker(object):
 
 def sleeper():  # @def_sleeper
     while True:
-        time.sleep(0.5)  # @sleep_call
+        time.sleep(5)  # @sleep_call
 
 
 def gen():  # @def_gen
@@ -74,10 +79,14 @@ start(gen_consumer, "gen")
 start(comprehender, "compr")
 start(sleeper, u"ünïcödé-thread" if sys.version_info[0] >= 3 else "\xc3\xbcn\xc3\xafc\xc3\xb6d\xc3\xa9-thread")
 renamed = start(sleeper, "before-rename")
+
+
+def rename(*args):
+    renamed.name = "after-rename"  # picked up by the capture's periodic rescan
+
+
+signal.signal(signal.SIGUSR2, rename)
 time.sleep(0.3)
 print("ready", os.getpid())
-sys.stdout.flush()
-time.sleep(0.3)
-renamed.name = "after-rename"  # picked up by the capture's periodic rescan
 sys.stdout.flush()
 main_loop()  # @module_call
