@@ -190,6 +190,8 @@ static uint32_t stack_node(struct agg *a, uint32_t prefix, uint32_t stack, uint3
 
 /* ------------------------------------------------------------ scan */
 
+#define AGG_KEY_PARTIAL 0x80000000u
+
 static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
 {
 	struct model *m = a->m;
@@ -242,10 +244,14 @@ static int scan(struct agg *a, struct u64map *counts, int group_is_thread)
 			idle = (flags & PSF_SF_IDLE) || model_stack_idle_leaf(m, (uint32_t)stack);
 			if (idle)
 				s->idle++;
-			if ((f->gil && !(flags & PSF_SF_GIL)) || (!f->idle && idle))
+			if ((f->gil && !(flags & PSF_SF_GIL)) || (!f->idle && idle) ||
+			    (f->no_partial && (flags & PSF_SF_PARTIAL)))
 				continue;
 			s->kept++;
+			/* bit 31 of the group (thread or capture index) marks partial */
 			key = (uint64_t)(group_is_thread ? (uint32_t)ti : (uint32_t)ci) << 32 | (uint32_t)stack;
+			if (flags & PSF_SF_PARTIAL)
+				key |= (uint64_t)AGG_KEY_PARTIAL << 32;
 			slot = u64map_slot(counts, key, NULL);
 			(*slot)++;
 		}
@@ -305,21 +311,26 @@ int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_pro
 		uint64_t key = counts.keys[i], n = counts.vals[i];
 		uint32_t group, stack, node;
 		double rate, secs;
-		int ci;
+		int ci, partial;
 
 		if (key == U64MAP_EMPTY)
 			continue;
 		group = (uint32_t)(key >> 32);
+		partial = (group & AGG_KEY_PARTIAL) != 0;
+		group &= ~AGG_KEY_PARTIAL;
 		stack = (uint32_t)key;
 		ci = group_is_thread ? m->threads[group].capture : (int)group;
 		rate = (double)m->captures[ci].rate_hz;
 		secs = rate > 0 ? (double)n / rate : 0;
 		a->stats.kept_s += secs;
-		if (!stack) {
+		if (!stack && !partial) {
 			a->stats.empty += n;
 			continue;
 		}
-		node = stack_node(a, group_node(a, group_is_thread, group, &tmp), stack, &path, &cap, &tmp);
+		node = group_node(a, group_is_thread, group, &tmp);
+		if (partial)
+			node = child(a, node, intern_label(a, AGG_PARTIAL_LABEL, AGG_PARTIAL));
+		node = stack_node(a, node, stack, &path, &cap, &tmp);
 		a->nodes[node].self += n;
 		a->nodes[node].self_s += secs;
 	}

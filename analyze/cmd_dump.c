@@ -47,6 +47,8 @@ static const struct cli_opt dump_opts[] = {
 	{"", CLI_HEADING, NULL, "Dump:"},
 	{"at", CLI_AT, "SECONDS", "the moment, since capture start (default: each thread's last sample)"},
 	{"json", CLI_JSON, NULL, "write JSON (like 'py-spy dump --json')"},
+	{"no-partial", CLI_NO_PARTIAL, NULL,
+	 "skip partial samples: each thread's latest complete one"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
 	CLI_END,
@@ -102,6 +104,45 @@ static void drop_stale(const struct model *m, struct pick *picks, const struct d
 	free(proc_last);
 }
 
+/*
+ * --no-partial without --at: a shown thread whose last sample is partial
+ * shows its latest complete one instead (none: the thread is left out).
+ */
+static int last_complete(struct model *m, struct pick *picks)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT t, stack, flags FROM samples WHERE id BETWEEN ?1 AND ?2"
+					     " AND thread = ?3 AND (flags & 16) = 0 ORDER BY id DESC LIMIT 1");
+	int i, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	for (i = 0; i < m->nthreads; i++) {
+		const struct m_thread *t = &m->threads[i];
+
+		if (!picks[i].found || !(picks[i].flags & PSF_SF_PARTIAL))
+			continue;
+		picks[i].found = 0;
+		sqlite3_bind_int64(st, 1, m->captures[t->capture].sample_first);
+		sqlite3_bind_int64(st, 2, t->last_sample);
+		sqlite3_bind_int64(st, 3, t->id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			picks[i].found = 1;
+			picks[i].t = sqlite3_column_int64(st, 0);
+			picks[i].stack = (uint32_t)sqlite3_column_int64(st, 1);
+			picks[i].flags = sqlite3_column_int64(st, 2);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(m->db, "cannot read");
+	return 0;
+}
+
 static int pick_samples(struct report *r, const struct dump_opts *o, struct pick *picks)
 {
 	struct model *m = r->m;
@@ -134,7 +175,7 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 		if (rc != SQLITE_DONE)
 			return db_error(m->db, "cannot read");
 		drop_stale(m, picks, NULL);
-		return 0;
+		return r->f.no_partial ? last_complete(m, picks) : 0;
 	}
 	st = db_prepare(m->db, "SELECT thread, t, stack, flags FROM samples"
 			       " WHERE id BETWEEN ?1 AND ?2 AND capture = ?3 AND t <= ?4");
@@ -154,7 +195,8 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 			int ti = model_thread(m, sqlite3_column_int64(st, 0));
 			int64_t t = sqlite3_column_int64(st, 1);
 
-			if (ti < 0 || !m->threads[ti].selected || (picks[ti].found && picks[ti].t > t))
+			if (ti < 0 || !m->threads[ti].selected || (picks[ti].found && picks[ti].t > t) ||
+			    (r->f.no_partial && (sqlite3_column_int64(st, 3) & PSF_SF_PARTIAL)))
 				continue;
 			picks[ti].found = 1;
 			picks[ti].t = t;
@@ -309,6 +351,9 @@ static void text_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 		if (nvars)
 			text_locals(fp, vars, nvars, i);
 	}
+	/* the outermost frames are missing: never show the stack as whole */
+	if (p->flags & PSF_SF_PARTIAL)
+		fprintf(fp, "    %s\n", AGG_PARTIAL_LABEL);
 	strbuf_release(&sb);
 	free(path);
 	free_locals(vars, nvars);
@@ -389,6 +434,16 @@ static void json_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 		fprintf(fp, "%s,\n", any ? "\n        ]" : "null");
 		fprintf(fp, "        \"is_entry\": true,\n        \"is_shim_entry\": false\n      }");
 	}
+	if (p->flags & PSF_SF_PARTIAL) {
+		/* the synthetic root of a partial stack, as the outermost frame */
+		fprintf(fp, "%s\n      {\n", n ? "," : "");
+		json_kv(fp, 8, "name", AGG_PARTIAL_LABEL, 0);
+		fprintf(fp, "        \"filename\": \"\",\n        \"module\": null,\n"
+			    "        \"short_filename\": \"\",\n        \"line\": 0,\n"
+			    "        \"locals\": null,\n        \"is_entry\": true,\n"
+			    "        \"is_shim_entry\": false\n      }");
+		n++;
+	}
 	fprintf(fp, "%s],\n    \"process_info\": ", n ? "\n    " : "");
 	json_process_info(fp, m, t->process, 4);
 	fprintf(fp, "\n  }");
@@ -464,7 +519,8 @@ static const char dump_description[] =
 	"Show the stack of every thread at one moment, in py-spy's dump format: each\n"
 	"thread's last sample, or its latest sample at or before --at.  Thread status is\n"
 	"idle, active or active+gil (py-spy's rules); recorded local variables are\n"
-	"printed under their frame.";
+	"printed under their frame.  A partial sample (its outer frames could not be\n"
+	"read) ends with a '<partial>' frame.";
 
 int cmd_dump(int argc, char **argv)
 {
