@@ -4,6 +4,7 @@
 #   make check           install missing build/test packages, build, run all tests
 #   make demo            build, capture examples/workload.py, write reports
 #   make bench           benchmarks -> docs/performance.md (release build)
+#   make accuracy        profile accuracy, pyspy and peers -> docs/accuracy.md
 #   make install PREFIX=/usr/local DESTDIR=   (also DOCDIR: schema, format, queries)
 #   make SANITIZE=address,undefined check
 #   make V=1             show commands; DEVELOPER=1 turns warnings into errors
@@ -93,7 +94,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check test tests deps demo install uninstall clean examples \
-	check-headers fuzz bench bench-smoke bench-tools update-golden man
+	check-headers fuzz bench bench-smoke bench-tools accuracy update-golden man
 
 all: $(CAPTURE_BIN) $(ANALYZE_BIN) $(MAN_OUT)
 
@@ -233,6 +234,13 @@ bench: deps
 bench-smoke: deps
 	$(Q)$(MAKE) --no-print-directory bench-tools
 	$(Q)BUILD="$(BUILD)" BIN="$(BIN)" bench/run.sh --smoke
+
+# bench/accuracy/run.sh: see bench/accuracy/README.md.  Rewrites
+# docs/accuracy.md and docs/accuracy/ (ACCURACY_QUICK=1: a few minutes,
+# written to $(BUILD)/accuracy-quick/ only).
+accuracy: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build/release OPTFLAGS='-O2 -g -DNDEBUG' all
+	$(Q)BUILD=build/release BIN=build/release/bin bench/accuracy/run.sh
 
 update-golden: tests
 	$(Q)tests/update-golden.sh

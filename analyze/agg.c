@@ -190,6 +190,8 @@ static uint32_t stack_node(struct agg *a, uint32_t prefix, uint32_t stack, uint3
 
 /* ------------------------------------------------------------ scan */
 
+#define AGG_KEY_PARTIAL 0x80000000u
+
 static int scan(struct agg *a, struct u64map *counts, struct u64map *weights, int group_is_thread)
 {
 	struct model *m = a->m;
@@ -243,10 +245,14 @@ static int scan(struct agg *a, struct u64map *counts, struct u64map *weights, in
 			idle = (flags & PSF_SF_IDLE) || model_stack_idle_leaf(m, (uint32_t)stack);
 			if (idle)
 				s->idle++;
-			if ((f->gil && !(flags & PSF_SF_GIL)) || (!f->idle && idle))
+			if ((f->gil && !(flags & PSF_SF_GIL)) || (!f->idle && idle) ||
+			    (f->no_partial && (flags & PSF_SF_PARTIAL)))
 				continue;
 			s->kept++;
+			/* bit 31 of the group (thread or capture index) marks partial */
 			key = (uint64_t)(group_is_thread ? (uint32_t)ti : (uint32_t)ci) << 32 | (uint32_t)stack;
+			if (flags & PSF_SF_PARTIAL)
+				key |= (uint64_t)AGG_KEY_PARTIAL << 32;
 			slot = u64map_slot(counts, key, NULL);
 			(*slot)++;
 			slot = u64map_slot(weights, key, NULL);
@@ -310,21 +316,27 @@ int agg_run(struct agg *a, struct model *m, const struct filter *f, int show_pro
 		uint32_t group, stack, node;
 		uint64_t w = 0;
 		double secs;
+		int partial;
 
 		if (key == U64MAP_EMPTY)
 			continue;
 		group = (uint32_t)(key >> 32);
+		partial = (group & AGG_KEY_PARTIAL) != 0;
+		group &= ~AGG_KEY_PARTIAL;
 		stack = (uint32_t)key;
 		/* Real time: the sum of the samples' weights, never n / rate. */
 		u64map_get(&weights, key, &w);
 		secs = (double)w / 1e9;
 		a->stats.kept_s += secs;
-		if (!stack) {
+		if (!stack && !partial) {
 			a->stats.empty += n;
 			a->stats.empty_s += secs;
 			continue;
 		}
-		node = stack_node(a, group_node(a, group_is_thread, group, &tmp), stack, &path, &cap, &tmp);
+		node = group_node(a, group_is_thread, group, &tmp);
+		if (partial)
+			node = child(a, node, intern_label(a, AGG_PARTIAL_LABEL, AGG_PARTIAL));
+		node = stack_node(a, node, stack, &path, &cap, &tmp);
 		a->nodes[node].self += n;
 		a->nodes[node].self_s += secs;
 	}

@@ -13,7 +13,8 @@
  *    --function) merge here.
  *
  * Samples with an empty stack (no Python frames) are counted in the
- * statistics but not shown.
+ * statistics but not shown, except partial ones: those show as a bare
+ * AGG_PARTIAL_LABEL (time the capture could not read the stack).
  */
 #ifndef PYSPY_ANALYZE_AGG_H
 #define PYSPY_ANALYZE_AGG_H
@@ -25,7 +26,15 @@
 #include "model.h"
 #include "strbuf.h"
 
-enum agg_label_kind { AGG_FRAME = 0, AGG_THREAD = 1, AGG_PROCESS = 2 };
+enum agg_label_kind { AGG_FRAME = 0, AGG_THREAD = 1, AGG_PROCESS = 2, AGG_PARTIAL = 3 };
+
+/*
+ * The synthetic root frame of a partial sample (PSF_SF_PARTIAL: its
+ * outermost frames, or all of them, could not be verified): its frames
+ * go under it, below the thread and process frames, so an incomplete
+ * stack is never shown as a whole one.  --no-partial drops them.
+ */
+#define AGG_PARTIAL_LABEL "<partial>"
 
 struct agg_node {
 	uint32_t parent;         /* node 0 is the root ("all") */
@@ -40,7 +49,7 @@ struct agg_stats {
 	uint64_t seen;           /* samples of selected threads in the time window */
 	uint64_t gil;            /* ... of which holding the GIL */
 	uint64_t idle;           /* ... of which idle (py-spy's rule) */
-	uint64_t partial;        /* ... of which flagged partial */
+	uint64_t partial;        /* ... of which flagged partial (kept or not) */
 	uint64_t kept;           /* ... that passed --gil/--idle */
 	uint64_t empty;          /* kept samples with no Python frames (not shown) */
 	double kept_s, empty_s;  /* seconds (weights) of kept and of empty samples */

@@ -37,6 +37,7 @@ enum cli_code {
 	CLI_CSV,
 	CLI_NO_HEADER,
 	CLI_LOCALS,
+	CLI_NO_PARTIAL,
 };
 
 struct cli_opt {

@@ -49,6 +49,8 @@ static const struct cli_opt dump_opts[] = {
 	{"at", CLI_AT, "SECONDS", "the moment, since capture start (default: each thread's last sample)"},
 	{"json", CLI_JSON, NULL, "write JSON (like 'py-spy dump --json')"},
 	{"locals", CLI_LOCALS, NULL, "show the local variables the capture recorded (--locals)"},
+	{"no-partial", CLI_NO_PARTIAL, NULL,
+	 "skip partial samples: each thread's latest complete one"},
 	{"full-filenames", CLI_FULL_FILENAMES, NULL, "show full file paths instead of short names"},
 	{"qualname", CLI_QUALNAME, NULL, "name frames by qualified name (Class.method) where known"},
 	CLI_END,
@@ -98,13 +100,18 @@ static void drop_stale(const struct model *m, struct pick *picks)
 	free(proc_last);
 }
 
-/* Keep the sample in picks if it is the thread's earliest (first = 1) or latest. */
-static void pick_keep(const struct model *m, sqlite3_stmt *st, struct pick *picks, int first)
+/*
+ * Keep the sample in picks if it is the thread's earliest (first = 1) or
+ * latest; a partial one is skipped with --no-partial.
+ */
+static void pick_keep(const struct model *m, sqlite3_stmt *st, struct pick *picks, int first,
+		      int no_partial)
 {
 	int ti = model_thread(m, sqlite3_column_int64(st, 0));
 	int64_t t = sqlite3_column_int64(st, 1);
 
 	if (ti < 0 || !m->threads[ti].selected ||
+	    (no_partial && (sqlite3_column_int64(st, 3) & PSF_SF_PARTIAL)) ||
 	    (picks[ti].found && (first ? picks[ti].t <= t : picks[ti].t > t)))
 		return;
 	picks[ti].found = 1;
@@ -120,7 +127,8 @@ static void pick_keep(const struct model *m, sqlite3_stmt *st, struct pick *pick
  * them, far less than a period).  After the last tick: each thread's
  * latest sample, threads gone two periods before the end left out.
  */
-static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, struct pick *picks)
+static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, int no_partial,
+		   struct pick *picks)
 {
 	int64_t period = c->rate_hz > 0 ? 1000000000 / c->rate_hz : 10000000;
 	sqlite3_stmt *st = db_prepare(m->db, "SELECT min(t) FROM samples"
@@ -153,7 +161,7 @@ static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, st
 	sqlite3_bind_int64(st, 4, lo);
 	sqlite3_bind_int64(st, 5, hi);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		pick_keep(m, st, picks, !after);
+		pick_keep(m, st, picks, !after, no_partial);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_error(m->db, "cannot read");
@@ -166,6 +174,45 @@ static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, st
 			    m->threads[i].last_ns < c->end_ns - 2 * period)
 				picks[i].found = 0;
 	}
+	return 0;
+}
+
+/*
+ * --no-partial without --at: a shown thread whose last sample is partial
+ * shows its latest complete one instead (none: the thread is left out).
+ */
+static int last_complete(struct model *m, struct pick *picks)
+{
+	sqlite3_stmt *st = db_prepare(m->db, "SELECT t, stack, flags FROM samples WHERE id BETWEEN ?1 AND ?2"
+					     " AND thread = ?3 AND (flags & 16) = 0 ORDER BY id DESC LIMIT 1");
+	int i, rc = SQLITE_DONE;
+
+	if (!st)
+		return -1;
+	for (i = 0; i < m->nthreads; i++) {
+		const struct m_thread *t = &m->threads[i];
+
+		if (!picks[i].found || !(picks[i].flags & PSF_SF_PARTIAL))
+			continue;
+		picks[i].found = 0;
+		sqlite3_bind_int64(st, 1, m->captures[t->capture].sample_first);
+		sqlite3_bind_int64(st, 2, t->last_sample);
+		sqlite3_bind_int64(st, 3, t->id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			picks[i].found = 1;
+			picks[i].t = sqlite3_column_int64(st, 0);
+			picks[i].stack = (uint32_t)sqlite3_column_int64(st, 1);
+			picks[i].flags = sqlite3_column_int64(st, 2);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(m->db, "cannot read");
 	return 0;
 }
 
@@ -201,13 +248,13 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 		if (rc != SQLITE_DONE)
 			return db_error(m->db, "cannot read");
 		drop_stale(m, picks);
-		return 0;
+		return r->f.no_partial ? last_complete(m, picks) : 0;
 	}
 	for (i = 0; i < m->ncaptures && ret == 0; i++) {
 		const struct m_capture *c = &m->captures[i];
 
 		if (c->selected && c->sample_first)
-			ret = pick_at(m, c, o->at_ns, picks);
+			ret = pick_at(m, c, o->at_ns, r->f.no_partial, picks);
 	}
 	return ret;
 }
@@ -351,6 +398,9 @@ static void text_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 		if (nvars)
 			text_locals(fp, vars, nvars, i);
 	}
+	/* the outermost frames are missing: never show the stack as whole */
+	if (p->flags & PSF_SF_PARTIAL)
+		fprintf(fp, "    %s\n", AGG_PARTIAL_LABEL);
 	strbuf_release(&sb);
 	free(path);
 	free_locals(vars, nvars);
@@ -432,6 +482,16 @@ static void json_thread(FILE *fp, struct report *r, int ti, const struct pick *p
 		fprintf(fp, "%s,\n", any ? "\n        ]" : "null");
 		fprintf(fp, "        \"is_entry\": true,\n        \"is_shim_entry\": false\n      }");
 	}
+	if (p->flags & PSF_SF_PARTIAL) {
+		/* the synthetic root of a partial stack, as the outermost frame */
+		fprintf(fp, "%s\n      {\n", n ? "," : "");
+		json_kv(fp, 8, "name", AGG_PARTIAL_LABEL, 0);
+		fprintf(fp, "        \"filename\": \"\",\n        \"module\": null,\n"
+			    "        \"short_filename\": \"\",\n        \"line\": 0,\n"
+			    "        \"locals\": null,\n        \"is_entry\": true,\n"
+			    "        \"is_shim_entry\": false\n      }");
+		n++;
+	}
 	fprintf(fp, "%s],\n    \"process_info\": ", n ? "\n    " : "");
 	json_process_info(fp, m, t->process, 4);
 	fprintf(fp, "\n  }");
@@ -509,7 +569,8 @@ static const char dump_description[] =
 	"thread's last sample, or the first tick at or after --at (the last tick when\n"
 	"--at is later).  Thread status is idle, active or active+gil (py-spy's rules);\n"
 	"with --locals, the local variables the capture recorded (pyspy-capture --locals)\n"
-	"are printed under their frame.";
+	"are printed under their frame.  A partial sample (its outer frames could not be\n"
+	"read) ends with a '<partial>' frame.";
 
 int cmd_dump(int argc, char **argv)
 {

@@ -117,6 +117,8 @@ static void fg_color(char *buf, size_t cap, const char *label, int kind)
 		snprintf(buf, cap, "rgb(%d,%d,%d)", 90 + (int)(40 * v1), 150 + (int)(40 * v2), 220);
 	else if (kind == AGG_PROCESS)
 		snprintf(buf, cap, "rgb(%d,%d,%d)", 80 + (int)(40 * v1), 190 + (int)(40 * v2), 110);
+	else if (kind == AGG_PARTIAL)
+		snprintf(buf, cap, "rgb(170,170,170)");
 	else
 		snprintf(buf, cap, "rgb(%d,%d,%d)", 205 + (int)(50 * v3), (int)(230 * v1), (int)(55 * v2));
 }
@@ -237,6 +239,23 @@ static const char fg_description[] =
 	"expression to highlight matching frames and see their share.  Icicle layout\n"
 	"(root at the top) like py-spy, unless --upright.";
 
+/* The filters, and the partial share when there are partial samples. */
+static char *fg_subtitle(const struct filter *f, const struct agg_stats *s)
+{
+	char *filters = filter_describe(f), pct[32];
+	struct strbuf sb;
+
+	if (!s->partial)
+		return filters;
+	strbuf_init(&sb);
+	strbuf_adds(&sb, filters);
+	fmt_pct(pct, sizeof(pct), (double)s->partial, (double)s->seen);
+	strbuf_addf(&sb, "%s%s%% partial samples%s", sb.len ? "; " : "", pct,
+		    f->no_partial ? " (excluded)" : " (under " AGG_PARTIAL_LABEL ")");
+	free(filters);
+	return strbuf_detach(&sb);
+}
+
 int cmd_flamegraph(int argc, char **argv)
 {
 	const struct cli_opt *const tables[4] = {fg_opts, filter_opts, report_output_opts,
@@ -264,7 +283,7 @@ int cmd_flamegraph(int argc, char **argv)
 	if (a.nodes[0].total == 0)
 		warning("no samples match the filters; the flame graph is empty");
 	title = o.title ? xstrdup(o.title) : report_title(r.m);
-	subtitle = filter_describe(&r.f);
+	subtitle = fg_subtitle(&r.f, &a.stats);
 	fg_write(out.fp, &a, &o, title, subtitle);
 	if (out_close(&out) == 0)
 		ret = EXIT_OK;

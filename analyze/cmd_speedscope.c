@@ -30,6 +30,9 @@
 #include "pyspy_format.h"
 #include "report.h"
 
+/* In ss_thread.stack: the sample is partial, shown under AGG_PARTIAL_LABEL. */
+#define SS_PARTIAL 0x80000000u
+
 struct ss_thread {
 	int64_t *t;
 	int64_t *w;              /* weights (ns) */
@@ -53,6 +56,7 @@ struct ss {
 	struct idset fr_set;
 	struct ss_fkey *fkeys;
 	unsigned long cap_fkeys;
+	uint32_t partial_frame;  /* 1 + index of the "<partial>" frame; 0 = none yet */
 };
 
 struct ss_fkey {
@@ -126,7 +130,19 @@ static uint32_t ss_pseudo_frame(struct ss *s, const char *text)
 	return id - 1;
 }
 
-/* Add "[i,j,k]" for a stack, root first, to obuf; built once per stack. */
+/* Index in shared.frames of the synthetic root of partial samples. */
+static uint32_t ss_partial_frame(struct ss *s)
+{
+	/* a pseudo-frame: no model frame can collide with it */
+	if (!s->partial_frame)
+		s->partial_frame = ss_pseudo_frame(s, AGG_PARTIAL_LABEL) + 1;
+	return s->partial_frame - 1;
+}
+
+/*
+ * Add "[i,j,k]" for a stack, root first, to obuf; built once per stack.
+ * A partial one (SS_PARTIAL) gets the "<partial>" frame as its root.
+ */
 static void ss_stack(struct ss *s, uint32_t stack)
 {
 	const struct model *m = s->r->m;
@@ -134,6 +150,22 @@ static void ss_stack(struct ss *s, uint32_t stack)
 	unsigned long n = 0;
 	uint32_t st;
 
+	if (stack & SS_PARTIAL) {
+		stack &= ~SS_PARTIAL;
+		strbuf_addf(&s->obuf, "[%u", ss_partial_frame(s));
+		if (!stack) {
+			strbuf_addc(&s->obuf, ']');
+			return;
+		}
+		strbuf_addc(&s->obuf, ',');
+		ss_stack(s, stack);
+		/* "[P," + "[i,j]" -> "[P,i,j]" */
+		memmove(s->obuf.buf + s->obuf.len - s->text_len[stack],
+			s->obuf.buf + s->obuf.len - s->text_len[stack] + 1, s->text_len[stack] - 1);
+		s->obuf.len--;
+		s->obuf.buf[s->obuf.len] = 0;
+		return;
+	}
 	if (s->text_len[stack]) {
 		strbuf_add(&s->obuf, s->pool.buf + s->text_off[stack], s->text_len[stack]);
 		return;
@@ -228,7 +260,9 @@ static int ss_scan(struct ss *s)
 			if (stack < 0 || stack >= m->nstacks)
 				stack = 0;
 			idle = (flags & PSF_SF_IDLE) || model_stack_idle_leaf(m, (uint32_t)stack);
-			keep = stack && !(f->gil && !(flags & PSF_SF_GIL)) && !(!f->idle && idle);
+			/* a partial sample without frames still shows, as <partial> */
+			keep = (stack || (flags & PSF_SF_PARTIAL)) && !(f->gil && !(flags & PSF_SF_GIL)) &&
+			       !(!f->idle && idle) && !(f->no_partial && (flags & PSF_SF_PARTIAL));
 			t = &s->th[ti];
 			if (t->n == t->cap) {
 				unsigned long c2 = t->cap;
@@ -245,6 +279,7 @@ static int ss_scan(struct ss *s)
 			t->t[t->n] = sqlite3_column_int64(st, 3);
 			t->w[t->n] = sqlite3_column_int64(st, 4);
 			t->stack[t->n] = (uint32_t)stack;
+			t->stack[t->n] = (uint32_t)stack | ((flags & PSF_SF_PARTIAL) ? SS_PARTIAL : 0);
 			t->keep[t->n] = (uint8_t)keep;
 			t->n++;
 			t->kept += (uint64_t)keep;
@@ -465,7 +500,8 @@ static const char ss_description[] =
 	"weighted by the real time each stands for (since the thread's previous sample,\n"
 	"in seconds), with gaps where samples were left out, so speedscope's time-order\n"
 	"view shows real time.  --threads also puts the thread as the root frame of every\n"
-	"stack.  Frames carry full file paths.";
+	"stack.  Frames carry full file paths.  A partial sample's frames are under a\n"
+	"'<partial>' root frame (--no-partial leaves them out).";
 
 int cmd_speedscope(int argc, char **argv)
 {

@@ -154,8 +154,11 @@ static void top_write(FILE *fp, const struct report *r, const struct agg *a, con
 		*filters ? "; filters: " : "", filters);
 	fprintf(fp, "Total Samples %s (shown %s%s)\n", fmt_count(b1, sizeof(b1), s->seen),
 		fmt_count(b2, sizeof(b2), s->kept - s->empty), r->f.idle ? "" : ", idle excluded");
-	fprintf(fp, "GIL: %s%%, Active: %s%%, Threads: %d", fmt_pct(b1, sizeof(b1), (double)s->gil, (double)s->seen),
-		fmt_pct(b2, sizeof(b2), (double)(s->seen - s->idle), (double)s->seen), s->threads);
+	fprintf(fp, "GIL: %s%%, Active: %s%%, Partial: %s%%%s, Threads: %d",
+		fmt_pct(b1, sizeof(b1), (double)s->gil, (double)s->seen),
+		fmt_pct(b2, sizeof(b2), (double)(s->seen - s->idle), (double)s->seen),
+		fmt_pct(b3, sizeof(b3), (double)s->partial, (double)s->seen),
+		r->f.no_partial ? " (excluded)" : "", s->threads);
 	if (nproc > 1)
 		fprintf(fp, ", Processes: %d", nproc);
 	fprintf(fp, "\n\n");
@@ -190,7 +193,9 @@ static const char top_description[] =
 	"(innermost frame), %Total/TotalTime the time where it was anywhere on the stack\n"
 	"(once per stack, so recursion is not counted twice).  Each sample counts for\n"
 	"the real time since its thread's previous sample (at most max(10 periods,\n"
-	"100 ms)), so ticks the sampler missed do not shrink the times.";
+	"100 ms)), so ticks the sampler missed do not shrink the times.  Partial samples\n"
+	"(stacks the capture could not read whole) count under a '<partial>' row, not as\n"
+	"their innermost frames' callers; --no-partial leaves them out.";
 
 int cmd_top(int argc, char **argv)
 {

@@ -35,6 +35,8 @@ const struct cli_opt filter_opts[] = {
 	{"to", CLI_TO, "SECONDS", "only samples at or before this time (since capture start)"},
 	{"gil", 'g', NULL, "only samples whose thread held the GIL"},
 	{"idle", 'i', NULL, "include idle samples (left out by default, as in py-spy)"},
+	{"no-partial", CLI_NO_PARTIAL, NULL,
+	 "leave out partial samples (by default under a '<partial>' root frame)"},
 	{"function", 'F', NULL, "aggregate by function (line = the function's first line)"},
 	{"nolineno", CLI_NOLINENO, NULL, "no line numbers"},
 	{"threads", 't', NULL, "add a 'thread (TID): NAME' root frame per thread"},
@@ -122,6 +124,9 @@ int filter_option(struct filter *f, int code, const char *arg)
 		return 1;
 	case 'i':
 		f->idle = 1;
+		return 1;
+	case CLI_NO_PARTIAL:
+		f->no_partial = 1;
 		return 1;
 	case 'F':
 		f->function = 1;
@@ -367,5 +372,7 @@ char *filter_describe(const struct filter *f)
 		strbuf_addf(&sb, "%sGIL only", sb.len ? ", " : "");
 	if (f->idle)
 		strbuf_addf(&sb, "%sidle included", sb.len ? ", " : "");
+	if (f->no_partial)
+		strbuf_addf(&sb, "%spartial excluded", sb.len ? ", " : "");
 	return strbuf_detach(&sb);
 }

@@ -10,6 +10,8 @@
  *   --from/--to S      sample time window, seconds since capture start
  *   --gil              only samples whose thread held the GIL
  *   --idle             keep idle samples (dropped by default, like py-spy)
+ *   --no-partial       drop partial samples (incomplete stacks); by default
+ *                      they are shown under a "<partial>" root frame
  * Labels (how stacks are shown):
  *   --function, --nolineno, --threads, --processes/--no-processes,
  *   --full-filenames, --qualname
@@ -32,6 +34,7 @@ struct filter {
 	const char **captures;     /* borrowed from argv */
 	int ncaptures;
 	int gil, idle;
+	int no_partial;          /* --no-partial: drop PSF_SF_PARTIAL samples */
 	int64_t from_ns, to_ns;  /* to_ns INT64_MAX = no limit */
 	int has_from, has_to;
 

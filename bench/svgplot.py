@@ -2,6 +2,9 @@
 
 line_plot(path, title, xlabel, ylabel, series, xlog=True, ylog=True, ...)
   series: list of {"name": str, "points": [(x, y), ...], "dash": bool}
+bar_plot(path, title, ylabel, groups, series, ...)
+  grouped bars: groups = category labels, series = [{"name", "values"}]
+  with one value (or None: no bar) per group
 """
 import math
 
@@ -141,6 +144,64 @@ def line_plot(path, title, xlabel, ylabel, series, xlog=True, ylog=True, xticks=
             ml + pw + 14, ly, ml + pw + 38, ly, c, dash))
         o.append('<circle cx="%d" cy="%d" r="3.5" fill="%s"/>' % (ml + pw + 26, ly, c))
         o.append('<text x="%d" y="%d">%s</text>' % (ml + pw + 44, ly + 4, _esc(s["name"])))
+        ly += 18
+    o.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(o) + "\n")
+
+
+def bar_plot(path, title, ylabel, groups, series, ymax=None, hlines=(), width=760, height=380):
+    """Grouped vertical bars on a linear axis from 0; a None value draws no
+    bar and writes "n/a" (a missing measurement stays visible)."""
+    ml, mr, mt, mb = 60, 170, 40, 70
+    pw, ph = width - ml - mr, height - mt - mb
+    vals = [v for s in series for v in s["values"] if v is not None]
+    top = ymax if ymax is not None else _step125(max(vals + [h[0] for h in hlines] + [1e-3]) * 1.1, down=False)
+
+    def fy(y):
+        return mt + ph - min(y, top) / top * ph
+
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+         'font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">' % (width, height, width, height),
+         '<rect width="100%" height="100%" fill="white"/>',
+         '<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>' % (ml, _esc(title))]
+    for t in _nice_ticks(0, top, False):
+        y = fy(t)
+        o.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e5e5e5"/>' % (ml, y, ml + pw, y))
+        o.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>' % (ml - 6, y + 4, _label(t)))
+    o.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>' % (ml, mt, pw, ph))
+    o.append('<text transform="translate(16,%.1f) rotate(-90)" text-anchor="middle">%s</text>' % (
+        mt + ph / 2, _esc(ylabel)))
+    ng, ns = max(1, len(groups)), max(1, len(series))
+    gw = pw / float(ng)
+    bw = gw * 0.8 / ns
+    for gi, g in enumerate(groups):
+        x0 = ml + gi * gw + gw * 0.1
+        cx = ml + gi * gw + gw / 2
+        o.append('<text transform="translate(%.1f,%d) rotate(-35)" text-anchor="end" font-size="11">%s</text>'
+                 % (cx, mt + ph + 14, _esc(g)))
+        for si, s in enumerate(series):
+            v = s["values"][gi] if gi < len(s["values"]) else None
+            c = s.get("color") or COLORS[si % len(COLORS)]
+            x = x0 + si * bw
+            if v is None:
+                o.append('<text x="%.1f" y="%d" font-size="7" fill="#999" text-anchor="middle">n/a</text>'
+                         % (x + bw / 2, mt + ph - 3))
+                continue
+            y = fy(v)
+            o.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>'
+                     % (x, y, max(bw - 1, 1), mt + ph - y, c, _esc(s["name"]), _esc(g), _label(round(v, 4))))
+    for h in hlines:
+        y = fy(h[0])
+        o.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#888" stroke-dasharray="2,3"/>'
+                 % (ml, y, ml + pw, y))
+        o.append('<text x="%d" y="%.1f" fill="#666" font-size="10" text-anchor="end">%s</text>'
+                 % (ml + pw - 4, y - 3, _esc(h[1])))
+    ly = mt + 8
+    for si, s in enumerate(series):
+        c = s.get("color") or COLORS[si % len(COLORS)]
+        o.append('<rect x="%d" y="%d" width="18" height="10" fill="%s"/>' % (ml + pw + 14, ly - 6, c))
+        o.append('<text x="%d" y="%d">%s</text>' % (ml + pw + 38, ly + 4, _esc(s["name"])))
         ly += 18
     o.append("</svg>")
     with open(path, "w") as f:

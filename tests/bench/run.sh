@@ -161,3 +161,90 @@ if [ "$(sum_docs)" = "$before" ]; then
 else
 	t_fail "bench smoke: docs/performance.md and docs/perf/ untouched" "they changed during the run"
 fi
+
+# ---------------------------------------------------------------- accuracy
+# A very short run of the accuracy harness (bench/accuracy, `make
+# accuracy`) on one interpreter and two workloads: it must run and give
+# sane, in-range figures.  No accuracy target is asserted here.
+label=$(PYSPY_NO_FETCH=1 "$PYSPY_ROOT/tests/interpreters.sh" --available | awk -F'\t' '$1 ~ /^debian-/ { print $1; exit }')
+[ -n "$label" ] || label=$(PYSPY_NO_FETCH=1 "$PYSPY_ROOT/tests/interpreters.sh" --available | awk -F'\t' 'NR == 1 { print $1 }')
+if [ -z "$label" ]; then
+	t_skip "accuracy smoke" "no working Python interpreter (tests/interpreters.sh)"
+	exit 0
+fi
+ACC=$T_TMP/accuracy
+before=$(cat docs/accuracy.md docs/accuracy/* 2>/dev/null | cksum)
+t0=$(date +%s)
+if "$PY" bench/accuracy/accuracy.py --bin "$BIN" --out "$ACC" --seconds 1 --gt-seconds 0.5 \
+	--pythons "$label" --workloads deep,callbacks >"$T_TMP/acc.out" 2>"$T_TMP/acc.err" &&
+	"$PY" bench/accuracy/report.py "$ACC/results.json" --doc "$ACC/accuracy.md" --plots "$ACC/plots" \
+		>"$T_TMP/acc.report" 2>>"$T_TMP/acc.err"; then
+	t_ok "accuracy smoke: harness and report ran on $label ($(( $(date +%s) - t0 )) s)"
+else
+	t_fail "accuracy smoke: harness and report ran on $label" "exit $?"
+	tail -n 20 "$T_TMP/acc.err" | sed 's/^/    /'
+	exit 0
+fi
+"$PY" - "$ACC" <<'PYEOF'
+import json, os, sys
+out = sys.argv[1]
+r = json.load(open(os.path.join(out, "results.json")))
+
+def ok(name, what):
+    print("ok - accuracy smoke: %s: %s" % (name, what))
+
+def bad(name, why):
+    print("not ok - accuracy smoke: %s # %s" % (name, why))
+
+def inrange(x, lo=0.0, hi=1.0):
+    return x is not None and lo <= x <= hi
+
+for c in r["cases"]:
+    name = "%s %s" % (c["python"], c["workload"])
+    if c.get("errors"):
+        bad(name, "errors: %s" % c["errors"])
+        continue
+    fi = c.get("fidelity", {})
+    probs = []
+    for mode in ("refA", "refB", "default", "blocking"):
+        e = fi.get(mode)
+        if not e or not e.get("samples"):
+            probs.append("%s: no samples" % mode)
+            continue
+        if not 0 <= e["usable"] <= e["samples"]:
+            probs.append("%s: usable %s of %s" % (mode, e["usable"], e["samples"]))
+        for k, v in e.get("tvd", {}).items():
+            if not inrange(v):
+                probs.append("%s: TVD %s = %s" % (mode, k, v))
+        if mode != "refA" and "tvd" not in e:
+            probs.append("%s: no TVD" % mode)
+    t = c.get("truth", {})
+    for mode in ("default", "blocking"):
+        e = t.get(mode)
+        if not e or not e.get("samples"):
+            probs.append("truth %s: no samples" % mode)
+            continue
+        if e["exact"] + e["partial"] + e["offtime"] + e["wrong"] != e["samples"] or e["impossible"] > e["samples"]:
+            probs.append("truth %s: shares do not add up: %s" % (mode, e))
+    if not t.get("events"):
+        probs.append("truth: no events logged")
+    if probs:
+        bad(name, "; ".join(probs))
+    else:
+        d, b = fi["default"], t["default"]
+        ok(name, "%d samples, usable %.1f %%, leaf TVD %.3f (floor %.3f), truth exact %.1f %% of %d" % (
+            d["samples"], 100.0 * d["usable"] / d["samples"], d["tvd"]["leaf"], fi["refB"]["tvd"]["leaf"],
+            100.0 * b["exact"] / b["samples"], b["samples"]))
+doc = open(os.path.join(out, "accuracy.md")).read()
+svgs = [f for f in os.listdir(os.path.join(out, "plots")) if f.endswith(".svg")]
+peers = "generated:begin peers" in doc and ("austin" in doc)
+if doc.count("<!-- generated:begin ") == 5 and len(svgs) >= 4 and peers:
+    ok("report", "accuracy.md with 5 generated blocks, %d plots" % len(svgs))
+else:
+    bad("report", "accuracy.md has %d generated blocks, %d plots" % (doc.count("<!-- generated:begin "), len(svgs)))
+PYEOF
+if [ "$(cat docs/accuracy.md docs/accuracy/* 2>/dev/null | cksum)" = "$before" ]; then
+	t_ok "accuracy smoke: docs/accuracy.md and docs/accuracy/ untouched"
+else
+	t_fail "accuracy smoke: docs/accuracy.md and docs/accuracy/ untouched" "they changed during the run"
+fi
