@@ -36,6 +36,7 @@ enum cli_code {
 	CLI_UPRIGHT,
 	CLI_CSV,
 	CLI_NO_HEADER,
+	CLI_WINDOW,
 };
 
 struct cli_opt {

@@ -12,10 +12,11 @@ BUILD_PKGS="gcc make pkg-config libelf-dev libzstd-dev libsqlite3-dev libunwind-
 # test against), apt/dpkg tools to fetch sid interpreters, headless chromium
 # and xmllint for the output-format validators, node/npm for the validators,
 # man-db (man, lexgrog; pulls groff-base) to lint the man pages, austin and
-# zstd for the benchmarks (their plots are SVG written directly, no gnuplot).
+# zstd for the benchmarks (their plots are SVG written directly, no gnuplot),
+# golang-go for `go tool pprof`, the reader the pprof output is checked with.
 TEST_PKGS="clang libclang-rt-14-dev valgrind sqlite3 python3 debian-archive-keyring \
 ca-certificates chromium libxml2-utils fonts-dejavu-core procps psmisc zstd austin \
-nodejs man-db"
+nodejs man-db golang-go"
 
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--build-only" ] || pkgs="$pkgs $TEST_PKGS"
