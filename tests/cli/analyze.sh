@@ -8,7 +8,7 @@ t_tmpdir
 export LC_ALL=C
 CAP=tests/data/analyze/web1.pyspy
 TRY="Try 'pyspy-analyze --help' for more information."
-COMMANDS="load info flamegraph speedscope collapsed pprof top dump sql"
+COMMANDS="load info flamegraph speedscope collapsed pprof chrometrace firefox top dump sql"
 
 if [ ! -x "$ANALYZE" ]; then
 	t_fail "cli analyze: pyspy-analyze is built" "no $ANALYZE"
@@ -36,7 +36,7 @@ for c in $COMMANDS; do
 	usage_case "$c: unknown option" "$c" --no-such-option "$CAP"
 	usage_case "$c: unknown short option" "$c" -Z "$CAP"
 done
-for c in info flamegraph speedscope collapsed pprof top dump; do
+for c in info flamegraph speedscope collapsed pprof chrometrace firefox top dump; do
 	usage_case "$c: no SOURCE" "$c"
 done
 usage_case "load: no CAPTURE" load -d "$T_TMP/x.db"
@@ -97,7 +97,7 @@ for c in $COMMANDS; do
 	else t_fail "cli analyze: $c accepts every option its --help shows" "unknown:$missing"; fi
 done
 # The other direction: options the FILTERS promise are in every report's help.
-for c in flamegraph speedscope collapsed pprof top; do
+for c in flamegraph speedscope collapsed pprof chrometrace firefox top; do
 	help=$("$ANALYZE" "$c" --help)
 	missing=
 	for o in --pid --tid --thread --capture --gil --idle --from --to --function --nolineno \

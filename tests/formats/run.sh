@@ -63,6 +63,9 @@ validate() {
 	gzip) gzip -t "$f" ;;
 	pprof) timeout -k 5 $LIMIT node pprof-check.mjs "$f" "$@" ;;
 	goraw) timeout -k 5 $LIMIT go tool pprof -raw -symbolize=none "$@" "$f" ;;
+	trace) timeout -k 5 $LIMIT node trace-event-check.mjs "$f" "$@" ;;
+	ffcheck) timeout -k 5 $LIMIT node ffprof-check.mjs "$f" "$@" ;;
+	ffload) timeout -k 5 $LIMIT ./ffprof-load.sh "$f" "$@" ;;
 	*) echo "unknown validator '$v'"; return 99 ;;
 	esac >"${VOUT:-$T_TMP/v.out}" 2>&1
 }
@@ -136,7 +139,7 @@ done
 #        many frames, thousands of samples, rounding at every edge.
 SYNTH=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
 GEN=$PYSPY_ROOT/$BUILD/bench/gen_capture
-REPORTS="collapsed speedscope flamegraph pprof"
+REPORTS="collapsed speedscope flamegraph pprof chrometrace firefox"
 if [ ! -x "$ANALYZE" ]; then
 	for r in $REPORTS; do t_skip "formats: pyspy-analyze $r output" "pyspy-analyze not built yet"; done
 	exit 0
@@ -236,6 +239,17 @@ reports() {
 		real "$tag" "pprof output is read by go tool pprof -raw" goraw "$d/real.pb.gz"
 		real "$tag" "pprof output loads in the speedscope app" load "$d/real.pb.gz"
 	fi
+	if produce "$tag" chrometrace "$d/real.trace.json" "$cap"; then
+		real "$tag" "chrometrace output passes the strict Trace Event checker" trace "$d/real.trace.json"
+		real "$tag" "chrometrace output loads in the speedscope app" load "$d/real.trace.json"
+		real "$tag" "chrometrace output loads in the Firefox Profiler's importer" ffload "$d/real.trace.json" \
+			${exact:+--expect-threads 2}
+	fi
+	if produce "$tag" firefox "$d/real.firefox.json" "$cap"; then
+		real "$tag" "firefox output passes the processed-format structure checks" ffcheck "$d/real.firefox.json"
+		real "$tag" "firefox output loads in the Firefox Profiler's importer" ffload "$d/real.firefox.json" \
+			${exact:+--expect-threads 2}
+	fi
 	same_counts "$tag"
 }
 
@@ -326,6 +340,33 @@ pprof_windows() {
 }
 pprof_windows
 
+# The validators reject broken copies of pyspy's own output.
+tr=$T_TMP/app/real.trace.json
+if [ -s "$tr" ]; then
+	sed '0,/"dur":/s/"dur":[0-9.]*/"dur":"long"/' "$tr" >"$T_TMP/nodur.trace.json"
+	head -c 300 "$tr" >"$T_TMP/cut.trace.json"
+	for c in "trace:nodur.trace.json:X event needs numeric dur" "trace:cut.trace.json:JSON" "ffload:cut.trace.json:"; do
+		IFS=: read -r v f re <<<"$c"
+		name="formats: $v rejects a broken copy of pyspy's chrometrace output ($f)"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		if validate "$v" "$T_TMP/$f"; then t_fail "$name" "accepted"
+		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
+		else t_ok "$name"; fi
+	done
+fi
+ff=$T_TMP/app/real.firefox.json
+if [ -s "$ff" ] && [ "$have_node" = 1 ]; then
+	# a stack index out of range (the profiler drops such samples silently)
+	node -e 'const fs=require("fs");const p=JSON.parse(fs.readFileSync(process.argv[1]));p.threads[0].samples.stack[0]=999;fs.writeFileSync(process.argv[2],JSON.stringify(p))' "$ff" "$T_TMP/badstack.firefox.json"
+	node -e 'const fs=require("fs");const p=JSON.parse(fs.readFileSync(process.argv[1]));p.meta.preprocessedProfileVersion=999;fs.writeFileSync(process.argv[2],JSON.stringify(p))' "$ff" "$T_TMP/future.firefox.json"
+	for c in "ffcheck:badstack.firefox.json:out of range" "ffload:future.firefox.json:"; do
+		IFS=: read -r v f re <<<"$c"
+		name="formats: $v rejects a broken copy of pyspy's firefox output ($f)"
+		if validate "$v" "$T_TMP/$f"; then t_fail "$name" "accepted"
+		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
+		else t_ok "$name"; fi
+	done
+fi
 # The validators reject broken copies of pyspy's own pprof output.
 pp=$T_TMP/app/real.pb.gz
 if [ -s "$pp" ]; then
