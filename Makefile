@@ -16,7 +16,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 # The documents the man pages cite (schema, format, example queries).
 DOCDIR ?= $(PREFIX)/share/doc/pyspy
-INSTALL_DOCS := docs/schema.md docs/format.md docs/capture.md
+INSTALL_DOCS := docs/schema.md docs/format.md docs/capture.md docs/exports.md
 INSTALL ?= install
 INSTALL_PROGRAM ?= $(INSTALL) -m 755
 INSTALL_DATA ?= $(INSTALL) -m 644

@@ -38,6 +38,7 @@ enum cli_code {
 	CLI_NO_HEADER,
 	CLI_LOCALS,
 	CLI_NO_PARTIAL,
+	CLI_WINDOW,
 };
 
 struct cli_opt {

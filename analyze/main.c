@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_chrometrace.h"
 #include "cmd_collapsed.h"
 #include "cmd_dump.h"
+#include "cmd_firefox.h"
 #include "cmd_flamegraph.h"
 #include "cmd_info.h"
 #include "cmd_load.h"
+#include "cmd_pprof.h"
 #include "cmd_speedscope.h"
 #include "cmd_sql.h"
 #include "cmd_top.h"
@@ -30,6 +33,9 @@ static const struct command commands[] = {
 	{"flamegraph", cmd_flamegraph, "write an interactive flame graph (SVG)"},
 	{"speedscope", cmd_speedscope, "write a speedscope profile (JSON)"},
 	{"collapsed", cmd_collapsed, "write folded stacks (flamegraph.pl / inferno input)"},
+	{"pprof", cmd_pprof, "write a gzipped pprof profile (go tool pprof, Pyroscope, Parca)"},
+	{"chrometrace", cmd_chrometrace, "write a Chrome trace timeline (Perfetto, chrome://tracing)"},
+	{"firefox", cmd_firefox, "write a Firefox Profiler profile (JSON)"},
 	{"top", cmd_top, "show the functions that used the most time"},
 	{"dump", cmd_dump, "show the stack of every thread at one moment"},
 	{"sql", cmd_sql, "run SQL over the samples"},

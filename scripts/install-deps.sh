@@ -13,10 +13,11 @@ BUILD_PKGS="gcc make pkg-config libelf-dev libzstd-dev libsqlite3-dev libunwind-
 # and xmllint for the output-format validators, node/npm for the validators,
 # man-db (man, lexgrog; pulls groff-base) to lint the man pages, austin and
 # zstd for the benchmarks (their plots are SVG written directly, no gnuplot),
-# capsh (libcap2-bin) for the containers suite (captures without a capability).
+# capsh (libcap2-bin) for the containers suite (captures without a capability),
+# golang-go for `go tool pprof`, the reader the pprof output is checked with.
 TEST_PKGS="clang libclang-rt-14-dev valgrind sqlite3 python3 debian-archive-keyring \
 ca-certificates chromium libxml2-utils fonts-dejavu-core procps psmisc zstd austin \
-nodejs man-db libcap2-bin"
+nodejs man-db libcap2-bin golang-go"
 
 pkgs=$BUILD_PKGS
 [ "${1:-}" = "--build-only" ] || pkgs="$pkgs $TEST_PKGS"

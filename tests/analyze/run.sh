@@ -113,7 +113,7 @@ t_run "$ANALYZE" sql --no-header "$DB" "SELECT (SELECT count(*) FROM samples), (
 t_expect "analyze: samples stored once, shared code stored once" 0 '^904	904	1$'
 
 # Reports from the database are the reports from the captures.
-for rep in "collapsed --threads" "top -n 0" "speedscope" "info" "dump" "flamegraph" "dump --json --at 0.7"; do
+for rep in "collapsed --threads" "top -n 0" "speedscope" "info" "dump" "flamegraph" "dump --json --at 0.7" "pprof --threads" "chrometrace --idle" "firefox"; do
 	"$ANALYZE" $rep $CAPS >"$T_TMP/from-caps" 2>&1
 	"$ANALYZE" $rep "$DB" >"$T_TMP/from-db" 2>&1
 	if cmp -s "$T_TMP/from-caps" "$T_TMP/from-db"; then

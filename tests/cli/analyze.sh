@@ -8,7 +8,7 @@ t_tmpdir
 export LC_ALL=C
 CAP=tests/data/analyze/web1.pyspy
 TRY="Try 'pyspy-analyze --help' for more information."
-COMMANDS="load info flamegraph speedscope collapsed top dump sql"
+COMMANDS="load info flamegraph speedscope collapsed pprof chrometrace firefox top dump sql"
 
 if [ ! -x "$ANALYZE" ]; then
 	t_fail "cli analyze: pyspy-analyze is built" "no $ANALYZE"
@@ -36,7 +36,7 @@ for c in $COMMANDS; do
 	usage_case "$c: unknown option" "$c" --no-such-option "$CAP"
 	usage_case "$c: unknown short option" "$c" -Z "$CAP"
 done
-for c in info flamegraph speedscope collapsed top dump; do
+for c in info flamegraph speedscope collapsed pprof chrometrace firefox top dump; do
 	usage_case "$c: no SOURCE" "$c"
 done
 usage_case "load: no CAPTURE" load -d "$T_TMP/x.db"
@@ -56,6 +56,10 @@ usage_case "top -n bad" top -n -3 "$CAP"
 usage_case "flamegraph --width bad" flamegraph --width 10 "$CAP"
 usage_case "flamegraph --minwidth bad" flamegraph --minwidth x "$CAP"
 usage_case "dump --at bad" dump --at soon "$CAP"
+usage_case "pprof --window without -o" pprof --window 10 "$CAP"
+usage_case "pprof --window to standard output" pprof --window 10 -o - "$CAP"
+usage_case "pprof --window bad" pprof --window 1ms -o "$T_TMP/w.pb.gz" "$CAP"
+usage_case "pprof --window too short" pprof --window 0.0001 -o "$T_TMP/w.pb.gz" "$CAP"
 usage_case "dump does not take --gil" dump --gil "$CAP"
 usage_case "info does not take --threads" info --threads "$CAP"
 usage_case "stdin twice" collapsed - -
@@ -93,7 +97,7 @@ for c in $COMMANDS; do
 	else t_fail "cli analyze: $c accepts every option its --help shows" "unknown:$missing"; fi
 done
 # The other direction: options the FILTERS promise are in every report's help.
-for c in flamegraph speedscope collapsed top; do
+for c in flamegraph speedscope collapsed pprof chrometrace firefox top; do
 	help=$("$ANALYZE" "$c" --help)
 	missing=
 	for o in --pid --tid --thread --capture --gil --idle --from --to --function --nolineno \
@@ -124,4 +128,21 @@ t_run "$ANALYZE" top "$CAP" -n 3
 t_expect "cli analyze: options after operands" 0 'Function' '^$'
 t_run "$ANALYZE" collapsed -- "$CAP"
 t_expect "cli analyze: -- ends the options" 0 'compute' '^$'
+
+# Binary output: pprof goes to a pipe, never to a terminal.
+if "$ANALYZE" pprof "$CAP" 2>"$T_TMP/pp.err" | gzip -t 2>>"$T_TMP/pp.err" && [ ! -s "$T_TMP/pp.err" ]; then
+	t_ok "cli analyze: pprof writes gzip to a pipe"
+else
+	t_fail "cli analyze: pprof writes gzip to a pipe" "$(head -n 1 "$T_TMP/pp.err")"
+fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$ANALYZE' pprof '$CAP'; echo \"rc=\$?\"" /dev/null >"$T_TMP/tty.out" 2>&1 </dev/null
+	if grep -q "refusing to write a binary profile to a terminal" "$T_TMP/tty.out" && grep -q "rc=2" "$T_TMP/tty.out"; then
+		t_ok "cli analyze: pprof refuses a terminal (exit 2)"
+	else
+		t_fail "cli analyze: pprof refuses a terminal (exit 2)" "$(tr -d '\r' <"$T_TMP/tty.out" | head -c 200)"
+	fi
+else
+	t_skip "cli analyze: pprof refuses a terminal (exit 2)" "no script(1)"
+fi
 exit 0

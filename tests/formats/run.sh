@@ -41,10 +41,13 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 have_xmllint=1
 command -v xmllint >/dev/null 2>&1 || have_xmllint=0
+have_go=1
+command -v go >/dev/null 2>&1 || have_go=0
 
 # Nothing below writes into the real home.
-mkdir -p "$T_TMP/home" "$T_TMP/tmp"
+mkdir -p "$T_TMP/home" "$T_TMP/tmp" "$T_TMP/pprof"
 export HOME=$T_TMP/home TMPDIR=$T_TMP/tmp XDG_CONFIG_HOME=$T_TMP/home/.config XDG_CACHE_HOME=$T_TMP/home/.cache
+export PPROF_TMPDIR=$T_TMP/pprof
 
 SCHEMA=node_modules/speedscope/dist/release/file-format-schema.json
 # validate VALIDATOR FILE [ARGS...]: runs it, output in $T_TMP/v.out, exit status returned
@@ -57,6 +60,12 @@ validate() {
 	load) timeout -k 5 $LIMIT node speedscope-load.mjs "$f" "$@" ;;
 	svg) timeout -k 5 $LIMIT node svg-flamegraph.mjs "$f" "$@" ;;
 	xmllint) xmllint --noout "$f" "$@" ;;
+	gzip) gzip -t "$f" ;;
+	pprof) timeout -k 5 $LIMIT node pprof-check.mjs "$f" "$@" ;;
+	goraw) timeout -k 5 $LIMIT go tool pprof -raw -symbolize=none "$@" "$f" ;;
+	trace) timeout -k 5 $LIMIT node trace-event-check.mjs "$f" "$@" ;;
+	ffcheck) timeout -k 5 $LIMIT node ffprof-check.mjs "$f" "$@" ;;
+	ffload) timeout -k 5 $LIMIT ./ffprof-load.sh "$f" "$@" ;;
 	*) echo "unknown validator '$v'"; return 99 ;;
 	esac >"${VOUT:-$T_TMP/v.out}" 2>&1
 }
@@ -64,6 +73,8 @@ validate() {
 needs() {
 	case $1 in
 	xmllint) [ "$have_xmllint" = 1 ] || echo "xmllint not installed (libxml2-utils)" ;;
+	gzip) ;;
+	goraw) [ "$have_go" = 1 ] || echo "go not installed (golang-go; scripts/install-deps.sh installs it)" ;;
 	load|svg) if [ "$have_node" = 0 ]; then echo "$node_why"; elif [ "$have_browser" = 0 ]; then echo "$browser_why"; fi ;;
 	*) [ "$have_node" = 1 ] || echo "$node_why" ;;
 	esac
@@ -128,7 +139,7 @@ done
 #        many frames, thousands of samples, rounding at every edge.
 SYNTH=$PYSPY_ROOT/$BUILD/tests/pyspy-synth
 GEN=$PYSPY_ROOT/$BUILD/bench/gen_capture
-REPORTS="collapsed speedscope flamegraph"
+REPORTS="collapsed speedscope flamegraph pprof chrometrace firefox"
 if [ ! -x "$ANALYZE" ]; then
 	for r in $REPORTS; do t_skip "formats: pyspy-analyze $r output" "pyspy-analyze not built yet"; done
 	exit 0
@@ -221,6 +232,24 @@ reports() {
 		real "$tag" "flamegraph --threads output: hover, click-zoom, reset, search in chromium" svg "$d/real-threads.svg" \
 			${exact:+--frame thread --search ^main --expect-matched 50.0}
 	fi
+	if produce "$tag" pprof "$d/real.pb.gz" "$cap"; then
+		real "$tag" "pprof output is gzip" gzip "$d/real.pb.gz"
+		real "$tag" "pprof output passes the pprof-format decoder and integrity checks" pprof "$d/real.pb.gz" \
+			--expect-types samples/count,wall/nanoseconds ${exact:+--expect-total 16}
+		real "$tag" "pprof output is read by go tool pprof -raw" goraw "$d/real.pb.gz"
+		real "$tag" "pprof output loads in the speedscope app" load "$d/real.pb.gz"
+	fi
+	if produce "$tag" chrometrace "$d/real.trace.json" "$cap"; then
+		real "$tag" "chrometrace output passes the strict Trace Event checker" trace "$d/real.trace.json"
+		real "$tag" "chrometrace output loads in the speedscope app" load "$d/real.trace.json"
+		real "$tag" "chrometrace output loads in the Firefox Profiler's importer" ffload "$d/real.trace.json" \
+			${exact:+--expect-threads 2}
+	fi
+	if produce "$tag" firefox "$d/real.firefox.json" "$cap"; then
+		real "$tag" "firefox output passes the processed-format structure checks" ffcheck "$d/real.firefox.json"
+		real "$tag" "firefox output loads in the Firefox Profiler's importer" ffload "$d/real.firefox.json" \
+			${exact:+--expect-threads 2}
+	fi
 	same_counts "$tag"
 }
 
@@ -243,5 +272,113 @@ if [ -n "$big" ] && [ -s "$big" ]; then
 	reports big "$big"
 else
 	for r in $REPORTS; do t_skip "formats: [big] pyspy-analyze $r output" "no capture: $BUILD/bench/gen_capture not built (or set FORMATS_CAPTURE)"; done
+fi
+# ---------------------------------------------------------------- pprof vs the text reports
+# go tool pprof reads what collapsed and top say, filter by filter, on the
+# analyze suite's captures (three hosts, subprocesses, renamed threads,
+# native, synthetic and idle frames).
+pprof_same() {
+	local opts=$1 d=$T_TMP/ppcmp caps="web1.pyspy web2.pyspy db1.pyspy" name
+	mkdir -p "$d"
+	name="formats: go tool pprof of pprof ${opts:-(no filters)} = collapsed, top"
+	if [ "$have_go" = 0 ]; then t_skip "$name" "$(needs goraw)"; return; fi
+	# shellcheck disable=SC2086
+	if ! (cd "$PYSPY_ROOT/tests/data/analyze" && "$ANALYZE" pprof $opts -o "$d/p.pb.gz" $caps &&
+		"$ANALYZE" collapsed $opts $caps >"$d/c.folded" && "$ANALYZE" top -n 0 $opts $caps >"$d/t.top") >"$T_TMP/v.out" 2>&1; then
+		t_fail "$name" "pyspy-analyze failed"; show_output 5; return
+	fi
+	go tool pprof -raw -symbolize=none -sample_index=samples "$d/p.pb.gz" >"$d/raw" 2>"$T_TMP/v.out" &&
+		go tool pprof -top -filefunctions -sample_index=samples -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
+			-symbolize=none "$d/p.pb.gz" >"$d/ptop" 2>"$T_TMP/v.out" ||
+		{ t_fail "$name" "go tool pprof failed"; show_output 5; return; }
+	if python3 pprof-compare.py stacks "$d/raw" "$d/c.folded" >"$T_TMP/v.out" 2>&1 &&
+		python3 pprof-compare.py top "$d/ptop" "$d/t.top" >>"$T_TMP/v.out" 2>&1; then
+		t_ok "$name ($(head -n 1 "$T_TMP/v.out"))"
+	else
+		t_fail "$name" "$(grep -E 'FAIL|DIFF' "$T_TMP/v.out" | head -n 1)"
+		show_output 12
+	fi
+}
+pprof_same "--no-processes"
+pprof_same "--threads --processes"
+pprof_same "--idle --nolineno --no-processes"
+pprof_same "--gil --threads --processes"
+pprof_same "-F --idle --processes"
+pprof_same "--from 0.5 --to 1.2 --idle --no-processes"
+pprof_same "--pid 5001,4242 --thread io* --thread MainThread --idle --full-filenames --processes"
+pprof_same "--qualname -i --no-processes --capture web1"
+
+# --window: consecutive profiles, numbered by window, that add up to the
+# whole, each read by go tool pprof with its own start time.
+pprof_windows() {
+	local d=$T_TMP/ppwin name="formats: pprof --window 0.5 cuts web1 (2.03 s) into windows 0..4 that add up"
+	local n total sum=0 f start end count k=0 bad= t
+	mkdir -p "$d"
+	if ! (cd "$PYSPY_ROOT/tests/data/analyze" && "$ANALYZE" pprof --idle --window 0.5 -o "$d/w.pb.gz" web1.pyspy >"$d/list" &&
+		"$ANALYZE" pprof --idle -o "$d/all.pb.gz" web1.pyspy) >"$T_TMP/v.out" 2>&1; then
+		t_fail "$name" "pyspy-analyze failed"; show_output 5; return
+	fi
+	n=$(wc -l <"$d/list")
+	while IFS=$'\t' read -r f start end count; do
+		[ "$f" = "$d/w.$k.pb.gz" ] || bad="line $((k + 1)) names '$f', wanted w.$k.pb.gz"
+		[ "$start" = $((1714564800000000000 + k * 500000000)) ] || bad="window $k starts at $start"
+		[ -s "$f" ] || bad="no $f"
+		sum=$((sum + count)); k=$((k + 1))
+	done <"$d/list"
+	total=$(node pprof-check.mjs "$d/all.pb.gz" 2>&1 | sed -nE 's/.* total=([0-9]+) .*/\1/p')
+	[ "$n" = 5 ] || bad="${bad:-$n windows listed, wanted 5}"
+	[ "$sum" = "$total" ] || bad="${bad:-windows hold $sum samples, the whole capture $total}"
+	if [ -z "$bad" ] && [ "$have_go" = 1 ]; then
+		k=0
+		for want in 00 00.5 01 01.5 02; do
+			t=$(go tool pprof -raw -symbolize=none "$d/w.$k.pb.gz" 2>&1 | sed -n 's/^Time: //p')
+			[ "$t" = "2024-05-01 12:00:$want +0000 UTC" ] || bad="go tool pprof: window $k Time: '$t'"
+			k=$((k + 1))
+		done
+	fi
+	if [ -z "$bad" ]; then t_ok "$name ($sum samples)"; else t_fail "$name" "$bad"; sed 's/^/    /' "$d/list"; fi
+}
+pprof_windows
+
+# The validators reject broken copies of pyspy's own output.
+tr=$T_TMP/app/real.trace.json
+if [ -s "$tr" ]; then
+	sed '0,/"dur":/s/"dur":[0-9.]*/"dur":"long"/' "$tr" >"$T_TMP/nodur.trace.json"
+	head -c 300 "$tr" >"$T_TMP/cut.trace.json"
+	for c in "trace:nodur.trace.json:X event needs numeric dur" "trace:cut.trace.json:JSON" "ffload:cut.trace.json:"; do
+		IFS=: read -r v f re <<<"$c"
+		name="formats: $v rejects a broken copy of pyspy's chrometrace output ($f)"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		if validate "$v" "$T_TMP/$f"; then t_fail "$name" "accepted"
+		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
+		else t_ok "$name"; fi
+	done
+fi
+ff=$T_TMP/app/real.firefox.json
+if [ -s "$ff" ] && [ "$have_node" = 1 ]; then
+	# a stack index out of range (the profiler drops such samples silently)
+	node -e 'const fs=require("fs");const p=JSON.parse(fs.readFileSync(process.argv[1]));p.threads[0].samples.stack[0]=999;fs.writeFileSync(process.argv[2],JSON.stringify(p))' "$ff" "$T_TMP/badstack.firefox.json"
+	node -e 'const fs=require("fs");const p=JSON.parse(fs.readFileSync(process.argv[1]));p.meta.preprocessedProfileVersion=999;fs.writeFileSync(process.argv[2],JSON.stringify(p))' "$ff" "$T_TMP/future.firefox.json"
+	for c in "ffcheck:badstack.firefox.json:out of range" "ffload:future.firefox.json:"; do
+		IFS=: read -r v f re <<<"$c"
+		name="formats: $v rejects a broken copy of pyspy's firefox output ($f)"
+		if validate "$v" "$T_TMP/$f"; then t_fail "$name" "accepted"
+		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
+		else t_ok "$name"; fi
+	done
+fi
+# The validators reject broken copies of pyspy's own pprof output.
+pp=$T_TMP/app/real.pb.gz
+if [ -s "$pp" ]; then
+	gzip -dc "$pp" >"$T_TMP/plain.pb"
+	head -c $(( $(stat -c %s "$T_TMP/plain.pb") / 2 )) "$T_TMP/plain.pb" | gzip -n >"$T_TMP/half.pb.gz"
+	for c in "pprof:plain.pb:not gzip-compressed" "pprof:half.pb.gz:ERROR" "gzip:plain.pb:" "goraw:half.pb.gz:"; do
+		IFS=: read -r v f re <<<"$c"
+		name="formats: $v rejects a broken copy of pyspy's pprof output ($f)"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		if validate "$v" "$T_TMP/$f"; then t_fail "$name" "accepted"
+		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
+		else t_ok "$name"; fi
+	done
 fi
 exit 0
