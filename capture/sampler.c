@@ -500,12 +500,18 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 		now = sampler_now() - s->start;
 		if (s->o.duration_ns && now >= s->o.duration_ns)
 			return PSF_STOP_DURATION;
-		/* Late by a whole period or more: skip, never burst. */
+		/* Late by a whole period or more: skip, never burst.  An
+		 * exponential gap drawn for a skipped tick can land after now
+		 * (it has no upper bound): then that is the next deadline to
+		 * sleep to, never a tick scheduled in the future. */
 		while (now >= sched + period) {
+			uint64_t skip = s->o.exponential ? exp_gap(s, period) : period;
 			s->lag_missed++;
 			s->st.missed++;
-			sched += s->o.exponential ? exp_gap(s, period) : period;
+			sched += skip ? skip : 1;
 		}
+		if (sched > now)
+			continue;
 		if (execs)
 			follow_exec(s, now);
 		if (sampler_tick(s, sched, now) < 0)

@@ -269,6 +269,26 @@ t_expect "capture cli: -s follows an orphaned Python child" 0 '' \
 t_run "$CAPTURE" -o /dev/full -d 0.2 -p "$PYPID"
 t_expect "capture cli: /dev/full" 1 '' "^pyspy-capture: cannot write '/dev/full': No space left on device\$"
 
+# --timer exponential at every rate: a gap drawn for a skipped tick may
+# end after the time it was drawn at; it is slept to, never written as a
+# tick scheduled in the future (that failed with EINVAL from 200 Hz on and
+# killed a launched program).
+bad=
+for r in 100 1000 5000 20000; do
+	t_run "$CAPTURE" -q --timer exponential -r $r -d 0.5 -o "$T_TMP/exp.pyspy" -p "$PYPID"
+	[ "$T_RC" = 0 ] && [ -z "$T_ERR" ] || bad="$bad attach@$r: $T_RC $T_ERR;"
+done
+for r in 1000 5000; do
+	t_run "$CAPTURE" --timer exponential -r $r -o "$T_TMP/expl.pyspy" -- "$PY" -c 'import sys, time
+t = time.time() + 0.4
+while time.time() < t: pass
+sys.exit(5)'
+	[ "$T_RC" = 0 ] && grep -q "exited with status 5\$" <<<"$T_ERR" ||
+		bad="$bad launch@$r: $T_RC $T_ERR;"
+done
+[ -z "$bad" ] && t_ok "capture cli: --timer exponential at 100 Hz to 20 kHz, attach and launch" ||
+	t_fail "capture cli: --timer exponential at 100 Hz to 20 kHz, attach and launch" "$bad"
+
 # Launch mode: the program's status is reported, the capture exits 0.
 t_run "$CAPTURE" -o "$T_TMP/l.pyspy" -- "$PY" -c 'import sys, time; time.sleep(0.3); sys.exit(7)'
 t_expect "capture cli: launch reports the program's exit status" 0 '' \
