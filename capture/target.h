@@ -107,6 +107,9 @@ int target_finish(struct target *t, uint64_t now_ns, uint8_t how, int32_t status
 /* Write ERRORS records for the errors counted since the last call. */
 int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total);
 
+/* -v -v -v: its read and cache statistics, as notes. */
+void target_note_stats(const struct target *t);
+
 /* Release everything (no records written).  Accepts NULL. */
 void target_release(struct target *t);
 
