@@ -14,7 +14,10 @@
 #include "pyspy_format.h"
 #include "sig.h"
 
-int launch_start(char *const argv[], int stdout_fd, pid_t *pid)
+/* The program runs in a session of its own: nothing else passes it our stop signals. */
+static int alone;
+
+int launch_start(char *const argv[], int stdout_fd, int own_session, pid_t *pid)
 {
 	int pfd[2], err = 0;
 	pid_t c;
@@ -39,6 +42,8 @@ int launch_start(char *const argv[], int stdout_fd, pid_t *pid)
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		if (stdout_fd >= 0 && stdout_fd != 1 && dup2(stdout_fd, 1) < 0)
 			_exit(127);
+		if (own_session)
+			setsid();
 		execvp(argv[0], argv);
 		err = errno;
 		n = write(pfd[1], &err, sizeof(err));
@@ -56,8 +61,14 @@ int launch_start(char *const argv[], int stdout_fd, pid_t *pid)
 			;
 		return -err;
 	}
+	alone = own_session;
 	*pid = c;
 	return 0;
+}
+
+int launch_pass_signal(void)
+{
+	return sig_from_user || alone ? sig_signo : 0;
 }
 
 int launch_reap(pid_t pid, int nohang, int *how, int *status)
@@ -125,7 +136,7 @@ void launch_wait(pid_t pid, int *how, int *status)
 		if (r == 1 || r < 0)
 			return;
 		if (sig_stop) {
-			launch_end(pid, sig_from_user ? sig_signo : 0, how, status);
+			launch_end(pid, launch_pass_signal(), how, status);
 			return;
 		}
 		nanosleep(&ts, NULL);

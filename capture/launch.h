@@ -3,8 +3,12 @@
  *
  * The child inherits stdin, stdout and stderr (stdout can be replaced,
  * so that it never shares the capture's stream), default signal handling
- * and an unblocked signal mask; it is in the capture's process group, so a
- * terminal's Ctrl-C reaches both.
+ * and an unblocked signal mask.  With a controlling terminal it is in the
+ * capture's process group, so a terminal's Ctrl-C reaches both.  Without
+ * one (CI, scripts, services) it runs in a session of its own: the kernel
+ * schedules each session as one group (autogroup), and a busy program in
+ * the capture's group left the capture a sliver of its CPU share - ticks
+ * woke late and were missed (80-90 % of the rate, half under load).
  */
 #ifndef PYSPY_CAPTURE_LAUNCH_H
 #define PYSPY_CAPTURE_LAUNCH_H
@@ -13,10 +17,18 @@
 
 /*
  * fork + execvp(argv[0], argv).  stdout_fd >= 0: the child's standard
- * output is a copy of it.  Returns 0 and *pid once the exec succeeded, or
- * -errno of the failed exec (the child is reaped).
+ * output is a copy of it.  own_session: setsid() in the child.  Returns 0
+ * and *pid once the exec succeeded, or -errno of the failed exec (the
+ * child is reaped).
  */
-int launch_start(char *const argv[], int stdout_fd, pid_t *pid);
+int launch_start(char *const argv[], int stdout_fd, int own_session, pid_t *pid);
+
+/*
+ * The stop signal the capture got (sig.h) if the program did not get it
+ * too (it came from kill(2), or the program has a session of its own),
+ * else 0: the first signal for launch_end().
+ */
+int launch_pass_signal(void);
 
 /*
  * Reap the child if it ended (nohang) or wait for it.  Returns 1 and sets

@@ -172,6 +172,17 @@ static int program_stdout(const struct session *s)
 	return open("/dev/null", O_WRONLY | O_CLOEXEC);
 }
 
+/* Do we have a controlling terminal (interactive use, job control)? */
+static int has_terminal(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 static int start_program(struct session *s)
 {
 	const struct session_opts *o = s->o;
@@ -187,7 +198,7 @@ static int start_program(struct session *s)
 	if (o->subprocesses && prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0) < 0)
 		note(2, "cannot become a child subreaper: %s", strerror(errno));
 	fd = program_stdout(s);
-	r = launch_start(o->program, fd, &s->pid);
+	r = launch_start(o->program, fd, !has_terminal(), &s->pid);
 	if (fd > 2)
 		close(fd);
 	if (r < 0)
@@ -209,7 +220,7 @@ static int start_program(struct session *s)
 		return 1;
 	case DISCOVER_STOPPED:
 		s->fate = FATE_END;
-		s->end_signal = sig_from_user ? sig_signo : 0;
+		s->end_signal = launch_pass_signal();
 		error("interrupted before Python started in '%s'", o->program[0]);
 		return 1;
 	case DISCOVER_TIMEOUT:
@@ -407,7 +418,7 @@ static int settle_program(struct session *s)
 		break;
 	case PSF_STOP_SIGNAL:
 		s->fate = FATE_END;
-		s->end_signal = sig_from_user ? sig_signo : 0;
+		s->end_signal = launch_pass_signal();
 		break;
 	case PSF_STOP_DURATION:
 		s->fate = FATE_END;

@@ -417,6 +417,32 @@ else
 	t_skip "capture cli: disk full on a small tmpfs" "needs root to mount a tmpfs, and $DUMPFILE"
 fi
 
+# Launch mode without a controlling terminal (CI, scripts, services): the
+# program runs in a session of its own, so the kernel's autogroup does not
+# make it share the capture's CPU share (ticks were missed).  With a
+# terminal it stays in the capture's session and keeps the terminal.
+sess_prog='import os, sys
+try:
+    os.close(os.open("/dev/tty", os.O_RDONLY)); tty = "tty"
+except OSError:
+    tty = "notty"
+sys.stderr.write("session %s %d %s\n" % ("own" if os.getsid(0) == os.getpid() else "shared", os.getsid(0), tty))'
+t_run setsid -w "$CAPTURE" -q -o "$T_TMP/sess.pyspy" -- "$PY" -c "$sess_prog"
+if [ "$T_RC" = 0 ] && grep -q '^session own [0-9]* notty$' <<<"$T_ERR"; then
+	t_ok "capture cli: launch without a terminal: the program has a session of its own"
+else
+	t_fail "capture cli: launch without a terminal: the program has a session of its own" "exit $T_RC: $T_ERR"
+fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$CAPTURE' -q -o '$T_TMP/sess2.pyspy' -- '$PY' -c '$(sed "s/'/'\\\\''/g" <<<"$sess_prog")'" /dev/null >"$T_TMP/sess.out" 2>&1
+	if grep -q '^session shared [0-9]* tty' "$T_TMP/sess.out"; then
+		t_ok "capture cli: launch on a terminal: the program keeps the terminal and session"
+	else
+		t_fail "capture cli: launch on a terminal: the program keeps the terminal and session" \
+			"$(head -c 300 "$T_TMP/sess.out")"
+	fi
+fi
+
 # Launch mode: the program's status is reported, the capture exits 0.
 t_run "$CAPTURE" -o "$T_TMP/l.pyspy" -- "$PY" -c 'import sys, time; time.sleep(0.3); sys.exit(7)'
 t_expect "capture cli: launch reports the program's exit status" 0 '' \
