@@ -101,7 +101,8 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop,
 
 /*
  * End the capture's records: final ERRORS and LAG, PROCESS_END for every
- * target (root_how/root_status for a target that has no recorded end).
+ * target (a launched program's status as sampler_child_ended() gave it).
+ * 0 or a negative PSF_E_* (reported to caperr.h).
  */
 int sampler_finish(struct sampler *s, uint64_t now_ns);
 

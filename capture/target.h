@@ -78,10 +78,10 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 		struct psf_writer *w, uint64_t start_mono_ns, uint64_t now_ns, FILE *print);
 
 /*
- * Sample every thread of the target once.  *gil_tids receives nothing;
- * states[] (may be NULL) are pre-read /proc states by tid for --blocking.
- * Returns 0, or a negative PSF_E_* when writing failed (errno set).
- * Changes t->state when the process is gone or exec'd.
+ * Sample every thread of the target once (thread states preset with
+ * target_preset_states() are used for this pass).  Returns 0, or a
+ * negative PSF_E_* when writing failed (reported to caperr.h where it
+ * happened).  Changes t->state when the process is gone or exec'd.
  */
 int target_sample(struct target *t, uint64_t now_ns);
 

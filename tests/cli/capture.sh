@@ -443,6 +443,19 @@ if command -v script >/dev/null 2>&1; then
 	fi
 fi
 
+# A capture that cannot start never ends the launched program: it is let
+# finish (it used to get SIGTERM).
+rm -f "$T_TMP/finished"
+t_run "$CAPTURE" -o /dev/full -- "$PY" -c "import sys, time
+t = time.time() + 0.5
+while time.time() < t: pass
+open('$T_TMP/finished', 'w').close()
+sys.exit(6)"
+t_expect "capture cli: launch with /dev/full: one line, the program is let finish" 1 '' \
+	"^pyspy-capture: cannot write '/dev/full': No space left on device; letting '.*' finish\$"
+[ -e "$T_TMP/finished" ] && t_ok "capture cli: launch with /dev/full: the program finished" ||
+	t_fail "capture cli: launch with /dev/full: the program finished"
+
 # Launch mode: the program's status is reported, the capture exits 0.
 t_run "$CAPTURE" -o "$T_TMP/l.pyspy" -- "$PY" -c 'import sys, time; time.sleep(0.3); sys.exit(7)'
 t_expect "capture cli: launch reports the program's exit status" 0 '' \
