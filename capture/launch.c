@@ -8,11 +8,16 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pyspy_format.h"
+#include "sig.h"
 
-int launch_start(char *const argv[], pid_t *pid)
+/* The program runs in a session of its own: nothing else passes it our stop signals. */
+static int alone;
+
+int launch_start(char *const argv[], int stdout_fd, int own_session, pid_t *pid)
 {
 	int pfd[2], err = 0;
 	pid_t c;
@@ -35,6 +40,10 @@ int launch_start(char *const argv[], pid_t *pid)
 			signal(s, SIG_DFL);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (stdout_fd >= 0 && stdout_fd != 1 && dup2(stdout_fd, 1) < 0)
+			_exit(127);
+		if (own_session)
+			setsid();
 		execvp(argv[0], argv);
 		err = errno;
 		n = write(pfd[1], &err, sizeof(err));
@@ -52,8 +61,14 @@ int launch_start(char *const argv[], pid_t *pid)
 			;
 		return -err;
 	}
+	alone = own_session;
 	*pid = c;
 	return 0;
+}
+
+int launch_pass_signal(void)
+{
+	return sig_from_user || alone ? sig_signo : 0;
 }
 
 int launch_reap(pid_t pid, int nohang, int *how, int *status)
@@ -81,4 +96,49 @@ int launch_reap(pid_t pid, int nohang, int *how, int *status)
 		return 0;
 	}
 	return 1;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void launch_end(pid_t pid, int first, int *how, int *status)
+{
+	int sigs[3], n = 0, k;
+
+	sigs[n++] = first;
+	if (first != SIGTERM)
+		sigs[n++] = SIGTERM;
+	sigs[n++] = SIGKILL;
+	for (k = 0; k < n; k++) {
+		uint64_t t0 = mono_ns();
+		if (sigs[k])
+			kill(pid, sigs[k]);
+		while (mono_ns() - t0 < 2000000000ull) {
+			struct timespec ts = { 0, 10000000 };
+			if (launch_reap(pid, 1, how, status) == 1)
+				return;
+			nanosleep(&ts, NULL);
+		}
+	}
+	launch_reap(pid, 0, how, status);
+}
+
+void launch_wait(pid_t pid, int *how, int *status)
+{
+	for (;;) {
+		struct timespec ts = { 0, 20000000 };
+		int r = launch_reap(pid, 1, how, status);
+		if (r == 1 || r < 0)
+			return;
+		if (sig_stop) {
+			launch_end(pid, launch_pass_signal(), how, status);
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
 }

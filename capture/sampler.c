@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "blocking.h"
+#include "caperr.h"
 #include "msg.h"
 #include "proc.h"
 #include "subproc.h"
 #include "util.h"
+#include "target.h"
 
 /* Housekeeping (LAG/ERRORS records, exec checks) interval. */
 #define REPORT_NS NS_PER_SEC
@@ -37,7 +39,6 @@ struct sampler {
 	uint64_t lag_ticks, lag_missed, lag_max, lag_sum;
 	struct sampler_stats st;
 	uint64_t last_report, last_check, last_exec_try;
-	int werr, werr_errno;
 	uint64_t rng;
 	/* -s: the process tree */
 	struct subproc *sp;
@@ -145,15 +146,6 @@ int sampler_settle(struct sampler *s, uint64_t wait_ns)
 	return s->sp ? subproc_settle(s->sp, wait_ns) : 0;
 }
 
-int sampler_root_exit(const struct sampler *s, int *how, int *status)
-{
-	if (!s->root_reaped)
-		return 0;
-	*how = s->root_how;
-	*status = s->root_status;
-	return 1;
-}
-
 void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *python)
 {
 	*seen = *python = 0;
@@ -161,22 +153,10 @@ void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *pyth
 		subproc_counts(s->sp, seen, python);
 }
 
-size_t sampler_ntargets(const struct sampler *s)
-{
-	return s->nt;
-}
-
-struct target *sampler_target(struct sampler *s, size_t i)
-{
-	return i < s->nt ? &s->t[i] : NULL;
-}
-
 static void set_werr(struct sampler *s, int r)
 {
-	if (!s->werr) {
-		s->werr = r;
-		s->werr_errno = errno;
-	}
+	(void)s;
+	caperr_set(r);
 }
 
 int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns)
@@ -264,6 +244,7 @@ static int write_lag(struct sampler *s, uint64_t now)
 	l.max_late_ns = s->lag_max;
 	l.sum_late_ns = s->lag_sum;
 	r = psf_writer_lag(s->w, &l);
+	caperr_set(r);
 	s->lag_ticks = s->lag_missed = s->lag_max = s->lag_sum = 0;
 	return r;
 }
@@ -283,8 +264,10 @@ static int report(struct sampler *s, uint64_t now)
 			s->st.errors += s->t[i].errors_ptrace;
 			s->t[i].errors_ptrace = 0;
 			r = psf_writer_errors(s->w, &e);
-			if (r < 0)
+			if (r < 0) {
+				caperr_set(r);
 				return r;
+			}
 		}
 	}
 	return write_lag(s, now);
@@ -474,8 +457,8 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 
 		if (*stop)
 			return PSF_STOP_SIGNAL;
-		if (s->werr)
-			return s->werr == PSF_E_IO ? PSF_STOP_DISK_FULL : PSF_STOP_ERROR;
+		if (caperr_get(NULL))
+			return caperr_get(NULL) == PSF_E_IO ? PSF_STOP_DISK_FULL : PSF_STOP_ERROR;
 		if (*child_event) {
 			*child_event = 0;
 			reap_children(s);
@@ -518,12 +501,18 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop, volatile sig_ato
 		now = sampler_now() - s->start;
 		if (s->o.duration_ns && now >= s->o.duration_ns)
 			return PSF_STOP_DURATION;
-		/* Late by a whole period or more: skip, never burst. */
+		/* Late by a whole period or more: skip, never burst.  An
+		 * exponential gap drawn for a skipped tick can land after now
+		 * (it has no upper bound): then that is the next deadline to
+		 * sleep to, never a tick scheduled in the future. */
 		while (now >= sched + period) {
+			uint64_t skip = s->o.exponential ? exp_gap(s, period) : period;
 			s->lag_missed++;
 			s->st.missed++;
-			sched += s->o.exponential ? exp_gap(s, period) : period;
+			sched += skip ? skip : 1;
 		}
+		if (sched > now)
+			continue;
 		if (execs)
 			follow_exec(s, now);
 		if (sampler_tick(s, sched, now) < 0)
@@ -596,8 +585,80 @@ void sampler_stats(const struct sampler *s, struct sampler_stats *st)
 	*st = s->st;
 }
 
-int sampler_write_error(const struct sampler *s, int *saved_errno)
+int sampler_child_exit(const struct sampler *s, pid_t pid, int *how, int *status)
 {
-	*saved_errno = s->werr_errno;
-	return s->werr;
+	size_t i;
+
+	if (s->root_reaped && s->root == pid) {
+		*how = s->root_how;
+		*status = s->root_status;
+		return 1;
+	}
+	for (i = 0; i < s->nt; i++) {
+		const struct target *t = &s->t[i];
+		if (t->pid == pid && t->reaped) {
+			*how = t->end_how;
+			*status = t->end_status;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int sampler_target_end(const struct sampler *s, pid_t pid, int *how, int *status)
+{
+	size_t i;
+
+	for (i = 0; i < s->nt; i++) {
+		const struct target *t = &s->t[i];
+		if (t->pid == pid && t->state == TARGET_EXITED) {
+			*how = t->end_how;
+			*status = t->end_status;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void sampler_child_ended(struct sampler *s, pid_t pid, int how, int status)
+{
+	size_t i;
+
+	for (i = 0; i < s->nt; i++) {
+		struct target *t = &s->t[i];
+		if (t->pid == pid && !t->finished) {
+			t->state = TARGET_EXITED;
+			t->end_how = (uint8_t)how;
+			t->end_status = status;
+		}
+	}
+}
+
+unsigned sampler_dump_check(const struct sampler *s)
+{
+	unsigned procs = 0;
+	size_t i;
+
+	for (i = 0; i < s->nt; i++) {
+		const struct target *t = &s->t[i];
+		procs += t->samples > 0;
+		if (t->state != TARGET_LIVE && !t->samples)
+			warning("process %d %s during the dump; nothing was read from it",
+				(int)t->pid, t->state == TARGET_EXEC ? "exec'd" : "exited");
+		else if (t->state == TARGET_LIVE && !t->samples)
+			warning("process %d has no Python thread to dump", (int)t->pid);
+	}
+	return procs;
+}
+
+void sampler_note_stats(const struct sampler *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nt; i++)
+		target_note_stats(&s->t[i]);
+	note(3, "timing: %llu ticks, %llu missed, mean late %.1f us, max late %.1f us",
+	     (unsigned long long)s->st.ticks, (unsigned long long)s->st.missed,
+	     s->st.ticks ? s->st.sum_late_ns / 1e3 / (double)s->st.ticks : 0.0,
+	     s->st.max_late_ns / 1e3);
 }

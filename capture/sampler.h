@@ -19,7 +19,6 @@
 
 #include "pyspy_format.h"
 #include "python/pyrt.h"
-#include "target.h"
 
 struct sampler_opts {
 	uint32_t rate_hz;
@@ -66,10 +65,22 @@ int sampler_follow(struct sampler *s, pid_t root, int root_python, int adopt);
 int sampler_settle(struct sampler *s, uint64_t wait_ns);
 
 /*
- * How root ended when we reaped it (launch mode): 1 and *how / *status,
- * or 0 if it was not reaped here.
+ * How our child pid (the launched program) ended if the loop reaped it:
+ * 1 and *how / *status (enum psf_end_how), or 0.
  */
-int sampler_root_exit(const struct sampler *s, int *how, int *status);
+int sampler_child_exit(const struct sampler *s, pid_t pid, int *how, int *status);
+
+/* Our child pid was reaped outside the loop: its targets ended so. */
+void sampler_child_ended(struct sampler *s, pid_t pid, int how, int status);
+
+/*
+ * --dump: warn about each process that could not be read; returns how
+ * many processes were dumped.
+ */
+unsigned sampler_dump_check(const struct sampler *s);
+
+/* -v -v -v: read, cache and timing statistics, as notes. */
+void sampler_note_stats(const struct sampler *s);
 
 /* Processes seen in the tree and Python ones traced (-s), else 0. */
 void sampler_tree_counts(const struct sampler *s, unsigned *seen, unsigned *python);
@@ -84,7 +95,7 @@ int sampler_tick(struct sampler *s, uint64_t sched_ns, uint64_t now_ns);
 
 /*
  * Run until a stop condition: *stop set (signal), the duration, every
- * target ended, or a write error.  *child_event is set by a SIGCHLD
+ * target ended, or an error reported to caperr.h (a write that failed).  *child_event is set by a SIGCHLD
  * handler and cleared here.  Returns an enum psf_end_reason.
  */
 int sampler_run(struct sampler *s, volatile sig_atomic_t *stop,
@@ -92,18 +103,19 @@ int sampler_run(struct sampler *s, volatile sig_atomic_t *stop,
 
 /*
  * End the capture's records: final ERRORS and LAG, PROCESS_END for every
- * target (root_how/root_status for a target that has no recorded end).
+ * target (a launched program's status as sampler_child_ended() gave it).
+ * 0 or a negative PSF_E_* (reported to caperr.h).
  */
 int sampler_finish(struct sampler *s, uint64_t now_ns);
 
-/* Targets (the registry). */
-size_t sampler_ntargets(const struct sampler *s);
-struct target *sampler_target(struct sampler *s, size_t i);
-
 void sampler_stats(const struct sampler *s, struct sampler_stats *st);
 
-/* The psf error that stopped the loop (0 if none), errno saved with it. */
-int sampler_write_error(const struct sampler *s, int *saved_errno);
+/*
+ * How the target pid ended, when it has (a zombie's exit code, or
+ * --blocking's ptrace wait): 1 with *how (enum psf_end_how, UNKNOWN when
+ * nothing was learnt) and *status, else 0.
+ */
+int sampler_target_end(const struct sampler *s, pid_t pid, int *how, int *status);
 
 /* Monotonic clock in ns: util.h mono_ns(). */
 uint64_t sampler_now(void);

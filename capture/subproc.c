@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "caperr.h"
 #include "msg.h"
 #include "proc.h"
 #include "util.h"
@@ -50,7 +51,6 @@ struct subproc {
 	uint64_t next_scan_ns, busy_until_ns, fallback_ns;
 	int no_children_files;
 	pid_t *pids;                  /* the /proc scan's scratch (fallback) */
-	int werr;
 	unsigned seen, python;
 	int warned_perm;
 };
@@ -140,8 +140,8 @@ static uint64_t rel(const struct subproc *sp, uint64_t now)
 
 static void set_werr(struct subproc *sp, int r)
 {
-	if (r < 0 && !sp->werr)
-		sp->werr = r;
+	(void)sp;
+	caperr_set(r);
 }
 
 /* End the PROCESS record of a non-Python process. */
@@ -393,12 +393,12 @@ int subproc_poll(struct subproc *sp, uint64_t now)
 		scan(sp, now);
 		sp->next_scan_ns = now + (now < sp->busy_until_ns ? SCAN_FAST_NS : SCAN_SLOW_NS);
 	}
-	for (i = 0; i < sp->n && !sp->werr; i++) {
+	for (i = 0; i < sp->n && !caperr_get(NULL); i++) {
 		struct node *nd = &sp->v[i];
 		if ((nd->state == SP_NEW || nd->state == SP_PENDING) && now >= nd->next_try_ns)
 			discover(sp, nd, now);
 	}
-	return sp->werr;
+	return caperr_get(NULL);
 }
 
 int subproc_settle(struct subproc *sp, uint64_t wait_ns)
@@ -409,15 +409,15 @@ int subproc_settle(struct subproc *sp, uint64_t wait_ns)
 		size_t i, pending = 0, n0 = sp->n;
 		struct timespec ts = { 0, 5000000 };
 		scan(sp, now);
-		for (i = 0; i < sp->n && !sp->werr; i++) {
+		for (i = 0; i < sp->n && !caperr_get(NULL); i++) {
 			struct node *nd = &sp->v[i];
 			if (nd->state == SP_NEW || nd->state == SP_PENDING) {
 				discover(sp, nd, now);
 				pending += nd->state == SP_PENDING;
 			}
 		}
-		if (sp->werr)
-			return sp->werr;
+		if (caperr_get(NULL))
+			return caperr_get(NULL);
 		/* Done when nothing is starting and the last scan found nothing new. */
 		if ((!pending && sp->n == n0) || now - t0 >= wait_ns)
 			return 0;
@@ -497,5 +497,5 @@ int subproc_finish(struct subproc *sp, uint64_t now_ns)
 		set_werr(sp, psf_writer_process_end(sp->w, &e));
 		nd->process_id = 0;
 	}
-	return sp->werr;
+	return caperr_get(NULL);
 }

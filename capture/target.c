@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caperr.h"
+#include "msg.h"
 #include "proc.h"
 #include "python/pyrepr.h"
 
@@ -27,8 +29,6 @@ struct target_thread {
 	int32_t *sline;
 };
 
-static int werr;             /* first psf error of the current sample pass */
-
 static uint32_t intern(struct target *t, const char *s)
 {
 	uint32_t id = 0;
@@ -38,8 +38,7 @@ static uint32_t intern(struct target *t, const char *s)
 		return 0;
 	r = psf_writer_string(t->w, s, strlen(s), &id);
 	if (r < 0) {
-		if (!werr)
-			werr = r;
+		caperr_set(r);
 		return 0;
 	}
 	return id;
@@ -87,14 +86,14 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 		t->forknoexec = (st.flags & PROC_PF_FORKNOEXEC) != 0;
 	}
 	pr.start_ns = now_ns;
-	werr = 0;
 	if (proc_cmdline(pid, cmd, sizeof(cmd)) > 0)
 		pr.cmdline = intern(t, cmd);
 	pr.python_version = intern(t, rt->version);
 	pr.exe = intern(t, rt->binary);
-	if (werr)
-		return werr;
+	if (caperr_get(NULL))
+		return caperr_get(NULL);
 	r = psf_writer_process(w, &pr, &t->process_id);
+	caperr_set(r);
 	return r < 0 ? r : 0;
 }
 
@@ -213,8 +212,7 @@ static int on_local(void *arg, const char *name, const char *repr, size_t len, u
 	l.repr_len = (uint32_t)(len > PSF_MAX_STRING ? PSF_MAX_STRING : len);
 	l.thread = lc->t->cur_thread;
 	r = psf_writer_local(t->w, &l);
-	if (r < 0 && !werr)
-		werr = r;
+	caperr_set(r);
 	if (t->print)
 		fprintf(t->print, "            %s%s: %.*s\n", (flags & PSF_LF_ARG) ? "(arg) " : "",
 			name, (int)l.repr_len, repr);
@@ -234,7 +232,7 @@ static void write_locals(struct target *t, const struct py_sample *s, uint32_t t
 	uint32_t i;
 
 	t->cur_thread = thread;
-	for (i = 0; i < s->nframes && !werr; i++) {
+	for (i = 0; i < s->nframes && !caperr_get(NULL); i++) {
 		uint64_t frame, code;
 		char err[256];
 		lc.depth = i;
@@ -268,8 +266,8 @@ static void on_sample(void *ctx, const struct py_sample *s)
 	int r;
 
 	if (!tt) {
-		if (!werr)
-			werr = PSF_E_NOMEM;
+		errno = ENOMEM;
+		caperr_set(PSF_E_NOMEM);
 		return;
 	}
 	if (s->is_new || !tt->used) {
@@ -294,8 +292,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		th.interp = s->interp_id;
 		th.flags = s->is_main ? PSF_TF_MAIN : 0;
 		r = psf_writer_thread(t->w, &th, &tt->psf_id);
-		if (r < 0 && !werr)
-			werr = r;
+		caperr_set(r);
 	} else if (name && (!tt->named_py || s->name_gen != tt->name_gen)) {
 		struct psf_thread_name tn;
 		tt->named_py = 1;
@@ -305,8 +302,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		tn.name = intern(t, name);
 		snprintf(tt->name, sizeof(tt->name), "%s", name);
 		r = psf_writer_thread_name(t->w, &tn);
-		if (r < 0 && !werr)
-			werr = r;
+		caperr_set(r);
 	}
 	/* Idle: the kernel's view of the thread. */
 	state = preset_state(t, s->tid);
@@ -325,8 +321,8 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		tt->sid = realloc(tt->sid, nc * sizeof(*tt->sid));
 		tt->sline = realloc(tt->sline, nc * sizeof(*tt->sline));
 		if (!tt->sframe || !tt->sid || !tt->sline) {
-			if (!werr)
-				werr = PSF_E_NOMEM;
+			errno = ENOMEM;
+			caperr_set(PSF_E_NOMEM);
 			tt->cap = 0;
 			tt->depth = 0;
 			return;
@@ -342,8 +338,7 @@ static void on_sample(void *ctx, const struct py_sample *s)
 		const struct py_frame *f = &s->frames[n - 1 - i];
 		r = psf_writer_stack(t->w, stack, f->frame, f->line, &stack);
 		if (r < 0) {
-			if (!werr)
-				werr = r;
+			caperr_set(r);
 			tt->depth = 0;
 			return;
 		}
@@ -365,8 +360,10 @@ static void on_sample(void *ctx, const struct py_sample *s)
 	smp.stack = stack;
 	smp.flags = flags;
 	r = psf_writer_sample(t->w, &smp);
-	if (r < 0 && !werr)
-		werr = r;
+	if (r < 0) {
+		caperr_set(r);
+		return;
+	}
 	tt->last_ns = smp.t_ns;
 	t->samples++;
 	if (flags & PSF_SF_PARTIAL)
@@ -388,8 +385,7 @@ static void on_thread_end(void *ctx, uint32_t i)
 	e.thread = t->th[i].psf_id;
 	e.last_ns = t->th[i].last_ns;
 	r = psf_writer_thread_end(t->w, &e);
-	if (r < 0 && !werr)
-		werr = r;
+	caperr_set(r);
 	thread_close(&t->th[i]);
 }
 
@@ -451,16 +447,18 @@ int target_sample(struct target *t, uint64_t now_ns)
 
 	if (t->state != TARGET_LIVE)
 		return 0;
-	werr = 0;
 	t->tick_ns = now_ns;
 	if (t->print)
 		fprintf(t->print, "--- pid %d at %.6f s\n", (int)t->pid, now_ns / 1e9);
 	r = pyproc_sample(t->py, &ops, t);
 	t->npreset = 0;   /* good for this pass only */
-	if (werr)
-		return werr;
-	if (r == -EIO)
-		return PSF_E_IO;
+	if (caperr_get(NULL))
+		return caperr_get(NULL);
+	if (r == -EIO) {
+		/* The Python reader's write failed; it reported why. */
+		caperr_set(PSF_E_IO);
+		return caperr_get(NULL);
+	}
 	t->last_ns = now_ns;
 	if (r == 0) {
 		t->noread_ticks = 0;
@@ -503,11 +501,14 @@ int target_learn_threads(struct target *t)
 	pyproc_stats(t->py, &st);
 	if (st.ticks)
 		return 0;
-	werr = 0;
 	r = pyproc_sample(t->py, &learn, t);
-	if (werr)
-		return werr;
-	return r == -EIO ? PSF_E_IO : 0;
+	if (caperr_get(NULL))
+		return caperr_get(NULL);
+	if (r == -EIO) {
+		caperr_set(PSF_E_IO);
+		return caperr_get(NULL);
+	}
+	return 0;
 }
 
 int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total)
@@ -529,8 +530,10 @@ int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total)
 		e.kind = (uint32_t)k;
 		e.count = counts[k];
 		r = psf_writer_errors(t->w, &e);
-		if (r < 0)
+		if (r < 0) {
+			caperr_set(r);
 			return r;
+		}
 	}
 	return 0;
 }
@@ -548,15 +551,52 @@ int target_finish(struct target *t, uint64_t now_ns, uint8_t how, int32_t status
 		te.thread = t->th[i].psf_id;
 		te.last_ns = t->th[i].last_ns;
 		r = psf_writer_thread_end(t->w, &te);
-		if (r < 0)
+		if (r < 0) {
+			caperr_set(r);
 			return r;
+		}
 		thread_close(&t->th[i]);
 	}
 	e.process = t->process_id;
 	e.t_ns = now_ns;
 	e.how = how;
 	e.status = status;
-	return psf_writer_process_end(t->w, &e);
+	r = psf_writer_process_end(t->w, &e);
+	caperr_set(r);
+	return r;
+}
+
+void target_note_stats(const struct target *t)
+{
+	struct pyproc_stats ps;
+	char hist[512];
+	size_t len = 0;
+	unsigned b;
+
+	if (!t->py || msg_level < 3)
+		return;
+	pyproc_stats(t->py, &ps);
+	note(3, "pid %d: %llu ticks, %llu samples (%llu partial, %llu truncated, "
+	     "%llu snapshot retries: %llu leaf gone, %llu changed, %llu grew, %llu bad); %llu read calls, %llu iovecs, %llu on-demand reads; "
+	     "code: %llu loads, %llu validations, %llu invalidations, %llu cache drops; "
+	     "%llu name scans", (int)t->pid,
+	     (unsigned long long)ps.ticks, (unsigned long long)ps.samples,
+	     (unsigned long long)ps.partial, (unsigned long long)ps.truncated,
+	     (unsigned long long)ps.torn_retries, (unsigned long long)ps.torn_leaf,
+	     (unsigned long long)ps.torn_unstable, (unsigned long long)ps.torn_miss,
+	     (unsigned long long)ps.torn_bad, (unsigned long long)ps.syscalls,
+	     (unsigned long long)ps.iovecs, (unsigned long long)ps.misses,
+	     (unsigned long long)ps.code_loads, (unsigned long long)ps.code_validations,
+	     (unsigned long long)ps.code_invalidations, (unsigned long long)ps.cache_drops,
+	     (unsigned long long)ps.tname_scans);
+	for (b = 0; b < 16 && len < sizeof(hist) - 32; b++)
+		if (ps.read_hist[b])
+			len += (size_t)snprintf(hist + len, sizeof(hist) - len, " <%uus:%llu",
+						 1u << b, (unsigned long long)ps.read_hist[b]);
+	note(3, "pid %d: verifying reads: %llu slow (max %.1f us), %llu walks "
+	     "not trusted for it; by duration:%s", (int)t->pid,
+	     (unsigned long long)ps.slow_reads, ps.max_read_ns / 1e3,
+	     (unsigned long long)ps.torn_slow, len ? hist : " none");
 }
 
 void target_release(struct target *t)

@@ -79,10 +79,11 @@ int target_init(struct target *t, pid_t pid, pid_t ppid, const struct pyrt *rt, 
 
 /*
  * Sample every thread of the target once; now_ns is the tick's time (ns
- * since the capture started).  --blocking passes the threads' /proc states
- * read before pausing them through target_preset_states() first.
- * Returns 0, or a negative PSF_E_* when writing failed (errno set).
- * Changes t->state when the process is gone or exec'd.
+ * since the capture started).  Thread states preset with
+ * target_preset_states() (--blocking: read before pausing) are used for
+ * this pass.  Returns 0, or a negative PSF_E_* when writing failed
+ * (reported to caperr.h where it happened).  Changes t->state when the
+ * process is gone or exec'd.
  */
 int target_sample(struct target *t, uint64_t now_ns);
 
@@ -107,6 +108,9 @@ int target_finish(struct target *t, uint64_t now_ns, uint8_t how, int32_t status
 
 /* Write ERRORS records for the errors counted since the last call. */
 int target_flush_errors(struct target *t, uint64_t now_ns, uint64_t *total);
+
+/* -v -v -v: its read and cache statistics, as notes. */
+void target_note_stats(const struct target *t);
 
 /* Release everything (no records written).  Accepts NULL. */
 void target_release(struct target *t);

@@ -410,6 +410,14 @@ int psf_writer_close(struct psf_writer *w, const struct psf_trailer *t);
 /* Bytes written to fd so far (header + complete chunks). */
 uint64_t psf_writer_bytes(const struct psf_writer *w);
 
+/*
+ * Samples the file holds: those in chunks written so far plus, while the
+ * writer works, those of the chunk being built.  After a failed write the
+ * samples of the chunk that was cut off no longer count, so this is what
+ * a reader will find, never the samples that were merely offered.
+ */
+uint64_t psf_writer_samples(const struct psf_writer *w);
+
 /* Release the writer without writing anything more.  Accepts NULL. */
 void psf_writer_free(struct psf_writer *w);
 

@@ -62,6 +62,7 @@ struct psf_writer {
 	int cut_ok;              /* the failed chunk was cut off cleanly */
 	uint64_t start_off;      /* file offset where the header starts */
 	uint64_t bytes;          /* header + complete chunks written */
+	uint64_t samples_out;    /* samples in the chunks written */
 	uint32_t seq;            /* index of the chunk being built */
 
 	uint32_t unit;           /* time_unit_ns */
@@ -485,6 +486,7 @@ int psf_writer_flush(struct psf_writer *w)
 	ret = write_chunk(w, pc, np);
 	if (ret < 0)
 		goto out;
+	w->samples_out += w->blk_samples;
 	chunk_reset(w);
 out:
 	if (reopen && w->state == W_OPEN) {
@@ -1233,6 +1235,14 @@ int psf_writer_close(struct psf_writer *w, const struct psf_trailer *t)
 	else if (w->state == W_OPEN)
 		w->post.len = n; /* not written (e.g. no memory): a retry adds it again */
 	return ret;
+}
+
+uint64_t psf_writer_samples(const struct psf_writer *w)
+{
+	if (!w)
+		return 0;
+	/* A broken writer dropped its chunk: only what was written counts. */
+	return w->samples_out + (w->state == W_OPEN ? w->blk_samples : 0);
 }
 
 uint64_t psf_writer_bytes(const struct psf_writer *w)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caperr.h"
 #include "mem.h"
 #include "proc.h"
 #include "util.h"
@@ -480,6 +481,7 @@ static uint32_t str_get(struct pyproc *p, uint64_t addr, int force)
 	if (p->w) {
 		int pr = psf_writer_string(p->w, text, tlen, &id);
 		if (pr < 0) {
+			caperr_set(pr);   /* with the writer's errno, e.g. ENOSPC */
 			p->write_err = pr;
 			return 0;
 		}
@@ -622,6 +624,7 @@ static int code_load(struct pyproc *p, uint64_t addr, int replace)
 		fr.firstlineno = e.f_first;
 		pr = psf_writer_frame(p->w, &fr, &e.frame_id);
 		if (pr < 0) {
+			caperr_set(pr);
 			p->write_err = pr;
 			return CODE_ERR_READ;
 		}

@@ -244,19 +244,34 @@ fi
 if command -v script >/dev/null 2>&1; then
 	script -qec "'$CAPTURE' --dump -o - -p $PYPID" /dev/null >"$T_TMP/tty.out" 2>&1
 	rc=$?
-	if [ $rc = 2 ] && grep -q "to read the dump: pyspy-capture --dump -o - --pid $PYPID | pyspy-analyze dump -" "$T_TMP/tty.out"; then
-		t_ok "capture cli: --dump -o - on a terminal: refused, with the pipe to use"
+	if [ $rc = 2 ] && grep -q "without -o the dump is printed as text: pyspy-capture --dump --pid $PYPID" "$T_TMP/tty.out"; then
+		t_ok "capture cli: --dump -o - on a terminal: refused, with the command to use"
 	else
-		t_fail "capture cli: --dump -o - on a terminal: refused, with the pipe to use" \
+		t_fail "capture cli: --dump -o - on a terminal: refused, with the command to use" \
+			"exit $rc: $(head -c 300 "$T_TMP/tty.out")"
+	fi
+	# Without -o: py-spy's text dump on the terminal, as 'py-spy dump' does.
+	script -qec "'$CAPTURE' --dump -p $PYPID" /dev/null >"$T_TMP/tty.out" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -Eq "^Thread $PYPID \((idle|active)[^)]*\): \"MainThread\"" "$T_TMP/tty.out" &&
+		grep -q '^    <module> (<string>:3)' "$T_TMP/tty.out"; then
+		t_ok "capture cli: --dump without -o prints the text dump on a terminal"
+	else
+		t_fail "capture cli: --dump without -o prints the text dump on a terminal" \
 			"exit $rc: $(head -c 300 "$T_TMP/tty.out")"
 	fi
 fi
+# Without -o the dump is text on standard output and no file is written.
 mkdir -p "$T_TMP/dcwd"
-(cd "$T_TMP/dcwd" && "$CAPTURE" -q --dump -p "$PYPID")
-f=$(ls "$T_TMP/dcwd")
-grep -Eq "^$PYPID-[0-9]{8}T[0-9]{6}Z\.pyspy\$" <<<"$f" &&
-	t_ok "capture cli: --dump default name <pid>-<UTC time>.pyspy" ||
-	t_fail "capture cli: --dump default name <pid>-<UTC time>.pyspy" "$f"
+(cd "$T_TMP/dcwd" && "$CAPTURE" --dump -p "$PYPID") >"$T_TMP/dtext.out" 2>"$T_TMP/dtext.err"
+rc=$?
+if [ $rc = 0 ] && [ -z "$(ls "$T_TMP/dcwd")" ] && [ ! -s "$T_TMP/dtext.err" ] &&
+	grep -Eq "^Thread $PYPID \((idle|active)[^)]*\): \"MainThread\"" "$T_TMP/dtext.out"; then
+	t_ok "capture cli: --dump without -o: text on standard output, no file"
+else
+	t_fail "capture cli: --dump without -o: text on standard output, no file" \
+		"exit $rc, files: $(ls "$T_TMP/dcwd"), stderr: $(head -c 300 "$T_TMP/dtext.err"), stdout: $(head -c 300 "$T_TMP/dtext.out")"
+fi
 # -s: the summary counts processes.
 t_run "$CAPTURE" -s -o "$T_TMP/s.pyspy" -- "$PY" -c 'import subprocess, sys; subprocess.call([sys.executable, "-c", "import time; time.sleep(0.5)"])'
 t_expect "capture cli: -s summary counts the Python processes" 0 '' \
@@ -274,6 +289,178 @@ t_expect "capture cli: -s follows an orphaned Python child" 0 '' \
 # A write that fails at once (/dev/full): one line, exit 1.
 t_run "$CAPTURE" -o /dev/full -d 0.2 -p "$PYPID"
 t_expect "capture cli: /dev/full" 1 '' "^pyspy-capture: cannot write '/dev/full': No space left on device\$"
+
+# --timer exponential at every rate: a gap drawn for a skipped tick may
+# end after the time it was drawn at; it is slept to, never written as a
+# tick scheduled in the future (that failed with EINVAL from 200 Hz on and
+# killed a launched program).
+bad=
+for r in 100 1000 5000 20000; do
+	t_run "$CAPTURE" -q --timer exponential -r $r -d 0.5 -o "$T_TMP/exp.pyspy" -p "$PYPID"
+	[ "$T_RC" = 0 ] && [ -z "$T_ERR" ] || bad="$bad attach@$r: $T_RC $T_ERR;"
+done
+for r in 1000 5000; do
+	t_run "$CAPTURE" --timer exponential -r $r -o "$T_TMP/expl.pyspy" -- "$PY" -c 'import sys, time
+t = time.time() + 0.4
+while time.time() < t: pass
+sys.exit(5)'
+	[ "$T_RC" = 0 ] && grep -q "exited with status 5\$" <<<"$T_ERR" ||
+		bad="$bad launch@$r: $T_RC $T_ERR;"
+done
+[ -z "$bad" ] && t_ok "capture cli: --timer exponential at 100 Hz to 20 kHz, attach and launch" ||
+	t_fail "capture cli: --timer exponential at 100 Hz to 20 kHz, attach and launch" "$bad"
+
+# -o - in launch mode: the program's standard output must not share the
+# capture's stream; it goes to the capture's standard error instead.
+if [ -x "$ANALYZE" ]; then
+	"$CAPTURE" -q -r 500 -o - -- "$PY" -c 'import sys
+for i in range(20000): sys.stdout.write("line %d of the program output\n" % i)
+sys.stdout.flush()' 2>"$T_TMP/o-err.txt" | "$ANALYZE" info - >"$T_TMP/o-info.txt" 2>&1
+	rc=${PIPESTATUS[1]}
+	n=$(grep -c '^line [0-9]* of the program output$' "$T_TMP/o-err.txt")
+	if [ "$rc" = 0 ] && ! grep -qi corrupt "$T_TMP/o-info.txt" &&
+		grep -Eq '^  Samples: +[1-9]' "$T_TMP/o-info.txt" && grep -q 'Ended: ' "$T_TMP/o-info.txt" &&
+		[ "$n" = 20000 ]; then
+		t_ok "capture cli: -o - in launch mode: the program's output goes to standard error"
+	else
+		t_fail "capture cli: -o - in launch mode: the program's output goes to standard error" \
+			"info exit $rc, $n lines on stderr: $(head -c 400 "$T_TMP/o-info.txt")"
+	fi
+fi
+
+# A program that never runs Python: within a second or two the capture says
+# what it waits for; without -s it gives up 10 s after the last exec, with
+# exit 1, and leaves the program running.
+"$CAPTURE" -o "$T_TMP/nopy.pyspy" -- sleep 120 2>"$T_TMP/nopy.err" &
+cpid=$!
+t_bg $cpid
+wait $cpid
+rc=$?
+spid=$(sed -n "s/^pyspy-capture: 'sleep' (pid \([0-9]*\)) is not running Python (yet).*/\1/p" "$T_TMP/nopy.err")
+[ -n "$spid" ] && t_bg "$spid"
+if [ "$rc" = 1 ] && [ "$(wc -l <"$T_TMP/nopy.err")" = 2 ] &&
+	head -n 1 "$T_TMP/nopy.err" | grep -Eq "^pyspy-capture: 'sleep' \(pid [0-9]+\) is not running Python \(yet\); waiting up to 10 s for it to exec a Python interpreter" &&
+	tail -n 1 "$T_TMP/nopy.err" | grep -Eq "^pyspy-capture: 'sleep' \(pid $spid\) did not start Python within 10 s of its last exec \(.*\); leaving it running" &&
+	kill -0 "$spid" 2>/dev/null && [ ! -e "$T_TMP/nopy.pyspy" ]; then
+	t_ok "capture cli: a program that never runs Python: said at once, given up after 10 s, left running"
+else
+	t_fail "capture cli: a program that never runs Python: said at once, given up after 10 s, left running" \
+		"exit $rc: $(cat "$T_TMP/nopy.err")"
+fi
+[ -n "$spid" ] && kill "$spid" 2>/dev/null
+
+# Disk full (a 64 KiB tmpfs): the capture stops, the file keeps what was
+# written and the closing line counts the samples it holds; the program
+# is never killed: attached, it runs on; launched, it is let finish.
+if [ "$(id -u)" = 0 ] && [ -x "$DUMPFILE" ] && mkdir -p "$T_TMP/small" &&
+	mount -t tmpfs -o size=64k pyspy-test "$T_TMP/small" 2>/dev/null; then
+	# New functions all the time (each a new name, file and frame in the
+	# capture) fill 64 KiB within seconds.
+	cat >"$T_TMP/fill.py" <<'PYEOF'
+import os, sys
+stop = sys.argv[1]
+i = 0
+while not os.path.exists(stop):
+    src = "def function_number_%d_with_a_long_name(n):\n" % i
+    src += "    return n and function_number_%d_with_a_long_name(n - 1)\n" % i
+    g = {}
+    exec(compile(src, "generated_file_number_%d.py" % i, "exec"), g)
+    for k in range(20):
+        g["function_number_%d_with_a_long_name" % i](30)
+    i += 1
+open(stop + ".done", "w").close()
+sys.exit(4)
+PYEOF
+	full_check() {  # NAME ERRFILE CAPFILE THEN_RE
+		local name=$1 err=$2 cap=$3 then=$4 n m
+		n=$(sed -n "s/.*the file keeps the \([0-9]*\) samples written before.*/\1/p" "$err")
+		m=$("$DUMPFILE" "$cap" 2>/dev/null | grep -c '^sample ')
+		if grep -Eq "^pyspy-capture: writing '$cap' failed: No space left on device; capture stopped after [0-9.]+ s, the file keeps the [0-9]+ samples written before$then" "$err" &&
+			[ "$(grep -vc '^pyspy-capture: warning: ' "$err")" = 1 ] && [ -n "$n" ] && [ "$n" = "$m" ] && [ "$m" -gt 0 ]; then
+			t_ok "capture cli: disk full ($name): one line, the samples the file holds"
+		else
+			t_fail "capture cli: disk full ($name): one line, the samples the file holds" \
+				"said $n, file holds $m: $(cat "$err")"
+		fi
+	}
+	rm -f "$T_TMP/stop1"*
+	"$CAPTURE" -r 5000 -o "$T_TMP/small/l.pyspy" -- "$PY" "$T_TMP/fill.py" "$T_TMP/stop1" \
+		2>"$T_TMP/full-l.err" &
+	cpid=$!
+	t_bg $cpid
+	# Handshake: the program stops once the capture said it stopped.
+	for i in $(seq 600); do
+		grep -q 'failed' "$T_TMP/full-l.err" 2>/dev/null && break
+		kill -0 $cpid 2>/dev/null || break
+		sleep 0.1
+	done
+	: >"$T_TMP/stop1"
+	wait $cpid
+	rc=$?
+	if [ "$rc" = 1 ] && [ -e "$T_TMP/stop1.done" ]; then
+		t_ok "capture cli: disk full (launch): exit 1, the program finishes on its own"
+	else
+		t_fail "capture cli: disk full (launch): exit 1, the program finishes on its own" \
+			"exit $rc: $(cat "$T_TMP/full-l.err")"
+	fi
+	full_check launch "$T_TMP/full-l.err" "$T_TMP/small/l.pyspy" "; letting '$PY' \(pid [0-9]+\) finish\$"
+	rm -f "$T_TMP/small/"* "$T_TMP/stop2"*
+	"$PY" "$T_TMP/fill.py" "$T_TMP/stop2" &
+	fpid=$!
+	t_bg $fpid
+	t_run "$CAPTURE" -r 5000 -o "$T_TMP/small/a.pyspy" -p $fpid
+	printf '%s\n' "$T_ERR" >"$T_TMP/full-a.err"
+	if [ "$T_RC" = 1 ] && kill -0 $fpid 2>/dev/null; then
+		t_ok "capture cli: disk full (attach): exit 1, the program runs on"
+	else
+		t_fail "capture cli: disk full (attach): exit 1, the program runs on" "exit $T_RC: $T_ERR"
+	fi
+	full_check attach "$T_TMP/full-a.err" "$T_TMP/small/a.pyspy" '$'
+	: >"$T_TMP/stop2"
+	wait $fpid
+	umount "$T_TMP/small"
+else
+	t_skip "capture cli: disk full on a small tmpfs" "needs root to mount a tmpfs, and $DUMPFILE"
+fi
+
+# Launch mode without a controlling terminal (CI, scripts, services): the
+# program runs in a session of its own, so the kernel's autogroup does not
+# make it share the capture's CPU share (ticks were missed).  With a
+# terminal it stays in the capture's session and keeps the terminal.
+sess_prog='import os, sys
+try:
+    os.close(os.open("/dev/tty", os.O_RDONLY)); tty = "tty"
+except OSError:
+    tty = "notty"
+sys.stderr.write("session %s %d %s\n" % ("own" if os.getsid(0) == os.getpid() else "shared", os.getsid(0), tty))'
+t_run setsid -w "$CAPTURE" -q -o "$T_TMP/sess.pyspy" -- "$PY" -c "$sess_prog"
+if [ "$T_RC" = 0 ] && grep -q '^session own [0-9]* notty$' <<<"$T_ERR"; then
+	t_ok "capture cli: launch without a terminal: the program has a session of its own"
+else
+	t_fail "capture cli: launch without a terminal: the program has a session of its own" "exit $T_RC: $T_ERR"
+fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$CAPTURE' -q -o '$T_TMP/sess2.pyspy' -- '$PY' -c '$(sed "s/'/'\\\\''/g" <<<"$sess_prog")'" /dev/null >"$T_TMP/sess.out" 2>&1
+	if grep -q '^session shared [0-9]* tty' "$T_TMP/sess.out"; then
+		t_ok "capture cli: launch on a terminal: the program keeps the terminal and session"
+	else
+		t_fail "capture cli: launch on a terminal: the program keeps the terminal and session" \
+			"$(head -c 300 "$T_TMP/sess.out")"
+	fi
+fi
+
+# A capture that cannot start never ends the launched program: it is let
+# finish (it used to get SIGTERM).
+rm -f "$T_TMP/finished"
+t_run "$CAPTURE" -o /dev/full -- "$PY" -c "import sys, time
+t = time.time() + 0.5
+while time.time() < t: pass
+open('$T_TMP/finished', 'w').close()
+sys.exit(6)"
+t_expect "capture cli: launch with /dev/full: one line, the program is let finish" 1 '' \
+	"^pyspy-capture: cannot write '/dev/full': No space left on device; letting '.*' finish\$"
+[ -e "$T_TMP/finished" ] && t_ok "capture cli: launch with /dev/full: the program finished" ||
+	t_fail "capture cli: launch with /dev/full: the program finished"
 
 # Launch mode: the program's status is reported, the capture exits 0.
 t_run "$CAPTURE" -o "$T_TMP/l.pyspy" -- "$PY" -c 'import sys, time; time.sleep(0.3); sys.exit(7)'

@@ -156,6 +156,7 @@ static void size_limit_cuts_back(void)
 	for (k = 0; k < n; k++)
 		samples += v[k].type == PSF_REC_SAMPLE;
 	CHECK(samples > 10 && samples < i);
+	CHECK_EQ(psf_writer_samples(w), samples); /* what the file holds, not what was offered */
 	free(v);
 	free(buf);
 
