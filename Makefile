@@ -205,7 +205,7 @@ $(CAPTURE_FUZZ_BIN): build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FORMAT_SRC) $(CAPT
 		$(wildcard format/*.h capture/*.h capture/python/*.h tests/unit/fakepy.h tests/unit/debug_offsets.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  FUZZ    $@')
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(ZSTD_CFLAGS) $(ELF_CFLAGS) -Iformat -Icapture -Itests/unit -o $@ $< \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -DSCAN_MAX='(1u << 20)' $(ZSTD_CFLAGS) $(ELF_CFLAGS) -Iformat -Icapture -Itests/unit -o $@ $< \
 		$(FORMAT_SRC) $(CAPTURE_FUZZ_SRC) $(ELF_LIBS) $(ZSTD_LIBS) -lm
 fuzz: $(FUZZ_BIN)
 

@@ -174,7 +174,8 @@ void target_preset_states(struct target *t, const pid_t *tids, const char *state
 		t->presets[k].tid = tids[k];
 		t->presets[k].state = states[k];
 	}
-	qsort(t->presets, n, sizeof(*t->presets), cmp_preset);
+	if (n)   /* no threads: presets may still be NULL, which qsort() must not get */
+		qsort(t->presets, n, sizeof(*t->presets), cmp_preset);
 	t->npreset = n;
 }
 

@@ -164,7 +164,8 @@ static void debug_offsets(const uint8_t *data, size_t size)
 	if (size < 1)
 		return;
 	minor = 13 + data[0] % 3;
-	if (layout_from_debug_offsets(data + 1, size - 1, minor, &L, &ver, &ft, err, sizeof(err)) == 0) {
+	if (layout_from_debug_offsets(data + 1, size - 1, minor, &L, &ver, &ft, err, sizeof(err)) == 0 &&
+	    !ft) {   /* free-threaded: reported, L not filled (pyrt refuses the interpreter) */
 		/* Every offset the walkers add to a pointer is bounded. */
 		ASSERT(L.ts_read > 0 && L.ts_read <= 65536);
 		ASSERT(L.if_size > 0 && L.if_size <= 65536);
