@@ -602,9 +602,11 @@ def check_blocking(r, cap, src, args):
     idle = [s for s in ss if "idle" in s.flags]
     # Every tick's pause wakes the sleeping thread (ptrace interrupt), which
     # then runs to re-enter its sleep: on a loaded machine it waits for a
-    # CPU, runnable, and the next tick may read it so (24 % of its samples
-    # at load 20).  Half is the assumption; broken idle detection gives 0.
-    r.check("idle read before pausing", ss and len(idle) >= 0.5 * len(ss),
+    # CPU, runnable, and the next tick may read it so (53 % of its samples
+    # at load 20, 24 % in another run).  The check asks for a fifth (broken
+    # idle detection gives 0); the busy thread's check below is the one
+    # that tells a state read before pausing from one read after.
+    r.check("sleeping thread idle (read before pausing)", ss and len(idle) >= 0.2 * len(ss),
             "%d of %d idle" % (len(idle), len(ss)))
     # Read after pausing, every thread would be stopped ('t', not running):
     # the busy thread would be idle too.
