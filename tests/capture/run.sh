@@ -383,11 +383,8 @@ test_interpreter() {
 		# Values changing under a --nonblocking read: rendered or flagged.
 		# (on a loaded machine the thread may take a while to start)
 		kill -USR1 "$TPID"
-		for i in $(seq 100); do
-			grep -q '^mutating$' "$TOUT" && break
-			sleep 0.1
-		done
-		grep -q '^mutating$' "$TOUT" || t_fail "$label: dump target's mutator thread starts" "no 'mutating' line in 10 s"
+		wait_line "$TOUT" '^mutating$' ||
+			t_fail "$label: dump target's mutator thread starts" "no 'mutating' line in 60 s"
 		sleep 0.1
 		for i in 1 2; do
 			f=$T_TMP/$label-dumpnb$i.pyspy
@@ -542,10 +539,16 @@ test_once() {
 	done
 
 	# exec of a non-Python program ends the capture (reason exec, exit 0).
-	if start_target execsleep "$py" "$TARGETS/exit_after.py" 0.5 0 exec-sleep; then
+	# (when told, once the capture samples)
+	if start_target execsleep "$py" "$TARGETS/exit_after.py" usr1 0 exec-sleep; then
 		f=$T_TMP/execsleep.pyspy
-		capture "$label: target execs a non-Python program" "$f" -q -r 100 -p "$TPID" &&
-			check exec "$label (exec sleep)" "$f" "$TARGETS/exit_after.py" other
+		if capture_start "$f" -r 100 -p "$TPID"; then
+			kill -USR1 "$TPID"
+			capture_stop_wait "$label: target execs a non-Python program" &&
+				check exec "$label (exec sleep)" "$f" "$TARGETS/exit_after.py" other
+		else
+			t_fail "$label: target execs a non-Python program: capture starts" "$(tail -n 2 "$CERR")"
+		fi
 		stop_target
 	fi
 }
