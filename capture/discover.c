@@ -15,17 +15,10 @@
 #include "launch.h"
 #include "msg.h"
 #include "proc.h"
+#include "sampler.h"
 #include "sig.h"
 
 #define NS 1000000000ull
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 pid_t discover_descendant(pid_t root, struct pyrt *rt)
 {
@@ -149,7 +142,7 @@ enum discover_end discover_launched(pid_t pid, const char *name, int subprocesse
 				    struct pyrt *rt, pid_t *found, char *why, size_t cap,
 				    int *how, int *status)
 {
-	uint64_t t0 = mono_ns(), delay = 1000000, last_tree = 0, last_exec = t0;
+	uint64_t t0 = sampler_now(), delay = 1000000, last_tree = 0, last_exec = t0;
 	uint64_t dev = 0, ino = 0;
 	enum pyrt_status st = PYRT_E_NOTPYTHON;
 	int said = 0, done = 0;
@@ -183,12 +176,12 @@ enum discover_end discover_launched(pid_t pid, const char *name, int subprocesse
 			if (proc_exe_id(pid, &d2, &i2) == 0 && (d2 != dev || i2 != ino)) {
 				dev = d2;
 				ino = i2;
-				last_exec = mono_ns();
+				last_exec = sampler_now();
 			}
 		}
-		if (subprocesses && mono_ns() - last_tree >= 20000000ull) {
+		if (subprocesses && sampler_now() - last_tree >= 20000000ull) {
 			pid_t d = discover_descendant(done ? getpid() : pid, rt);
-			last_tree = mono_ns();
+			last_tree = sampler_now();
 			if (d) {
 				*found = d;
 				return DISCOVER_FOUND;
@@ -196,7 +189,7 @@ enum discover_end discover_launched(pid_t pid, const char *name, int subprocesse
 		}
 		if (sig_stop)
 			return DISCOVER_STOPPED;
-		now = mono_ns();
+		now = sampler_now();
 		if (!said && !done && now - t0 >= DISCOVER_NOTICE_S * NS) {
 			said = 1;
 			say_waiting(pid, name, st, subprocesses);
@@ -210,7 +203,7 @@ enum discover_end discover_launched(pid_t pid, const char *name, int subprocesse
 		ts.tv_nsec = (long)delay;
 		nanosleep(&ts, NULL);
 		/* 1 ms at first (short programs), then up to 20 ms. */
-		if (mono_ns() - t0 > 200000000ull && delay < 20000000)
+		if (sampler_now() - t0 > 200000000ull && delay < 20000000)
 			delay *= 2;
 	}
 }

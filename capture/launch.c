@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pyspy_format.h"
+#include "sampler.h"
 #include "sig.h"
 
 /* The program runs in a session of its own: nothing else passes it our stop signals. */
@@ -98,14 +99,6 @@ int launch_reap(pid_t pid, int nohang, int *how, int *status)
 	return 1;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void launch_end(pid_t pid, int first, int *how, int *status)
 {
 	int sigs[3], n = 0, k;
@@ -115,10 +108,10 @@ void launch_end(pid_t pid, int first, int *how, int *status)
 		sigs[n++] = SIGTERM;
 	sigs[n++] = SIGKILL;
 	for (k = 0; k < n; k++) {
-		uint64_t t0 = mono_ns();
+		uint64_t t0 = sampler_now();
 		if (sigs[k])
 			kill(pid, sigs[k]);
-		while (mono_ns() - t0 < 2000000000ull) {
+		while (sampler_now() - t0 < 2000000000ull) {
 			struct timespec ts = { 0, 10000000 };
 			if (launch_reap(pid, 1, how, status) == 1)
 				return;

@@ -392,6 +392,7 @@ static void fill_summary(const struct session *s, struct summary *sm)
 	sm->text_dump = s->renderer != 0;
 	sm->stop_signo = sig_signo;
 	sm->write_failed = caperr_get(NULL) != 0;
+	sm->attached = !s->child;
 }
 
 /*

@@ -86,7 +86,10 @@ int summary_print(const struct summary *sm)
 	human_bytes(sm->bytes, size, sizeof(size));
 	ending(sm, end, sizeof(end));
 	if (sm->write_failed) {
-		summary_write_failed(sm, "");
+		char then[64] = "";
+		if (sm->attached)
+			snprintf(then, sizeof(then), "; process %d runs on", (int)sm->pid);
+		summary_write_failed(sm, then);
 		return 1;
 	}
 	if (sm->reason == PSF_STOP_ERROR) {

@@ -26,6 +26,7 @@ struct summary {
 	unsigned dump_procs;     /* processes dumped */
 	int stop_signo;          /* PSF_STOP_SIGNAL: which */
 	int write_failed;        /* caperr.h holds the error */
+	int attached;            /* --pid: the target runs on after a failure */
 };
 
 /*

@@ -415,7 +415,7 @@ PYEOF
 	else
 		t_fail "capture cli: disk full (attach): exit 1, the program runs on" "exit $T_RC: $T_ERR"
 	fi
-	full_check attach "$T_TMP/full-a.err" "$T_TMP/small/a.pyspy" '$'
+	full_check attach "$T_TMP/full-a.err" "$T_TMP/small/a.pyspy" "; process $fpid runs on\$"
 	: >"$T_TMP/stop2"
 	wait $fpid
 	umount "$T_TMP/small"
