@@ -127,6 +127,28 @@ t_expect "capture cli: unwritable output" 1 '' \
 [ ! -e "$T_TMP/ran" ] && t_ok "capture cli: program not started when the output fails" ||
 	t_fail "capture cli: program not started when the output fails"
 
+# ---------------------------------------------------------------- launch: exact version
+# A launched program is seen before it fills its Py_GetVersion() buffer:
+# the version must still be exact (X.Y.Z from PY_VERSION in .rodata), on
+# every interpreter (issue 9: "3.10" instead of "3.10.13" on pyenv builds).
+if [ -x "$ANALYZE" ]; then
+	while IFS=$'\t' read -r iname ipy idesc; do
+		want=$(sed -n 's/^Python \([0-9][0-9.a-z+]*\),.*/\1/p' <<<"$idesc")
+		[ -n "$want" ] || continue
+		"$CAPTURE" -q -o "$T_TMP/ver-$iname.pyspy" -- "$ipy" -c 'import time; time.sleep(0.2)' \
+			>/dev/null 2>"$T_TMP/ver.err"
+		got=$("$ANALYZE" info "$T_TMP/ver-$iname.pyspy" 2>/dev/null | sed -n 's/^  Python: *\([^ ]*\) .*/\1/p')
+		if [ "$got" = "$want" ]; then
+			t_ok "capture cli: launch mode records the exact version on $iname ($got)"
+		elif grep -q 'no permission' "$T_TMP/ver.err"; then
+			t_skip "capture cli: launch mode records the exact version on $iname" "no ptrace rights"
+		else
+			t_fail "capture cli: launch mode records the exact version on $iname" \
+				"got '$got', want '$want' $(head -n 1 "$T_TMP/ver.err")"
+		fi
+	done < <(PYSPY_NO_FETCH=1 "$PYSPY_ROOT/tests/interpreters.sh" --available 2>/dev/null)
+fi
+
 # ---------------------------------------------------------------- live
 PY=$(PYSPY_NO_FETCH=1 "$PYSPY_ROOT/tests/interpreters.sh" --available 2>/dev/null |
 	awk -F'\t' '$1 !~ /2\.7/ { print $2; exit }')
