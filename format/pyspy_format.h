@@ -314,7 +314,7 @@ struct psf_trailer {
  */
 struct psf_gap {
 	uint32_t first;          /* index of the first lost chunk */
-	uint32_t chunks;         /* chunks lost */
+	uint32_t chunks;         /* chunks lost (0: damaged bytes between two chunks) */
 	int32_t error;           /* PSF_E_* of the first lost chunk */
 	uint64_t samples;        /* samples they held */
 	uint64_t offset;         /* byte offset of the first lost chunk */
