@@ -20,8 +20,11 @@
 
 #define FG_FRAME_HEIGHT 16
 #define FG_FONT_SIZE 12
-/* Average glyph width / font size: 0.59 in flamegraph.pl, which overflows
- * with DejaVu Sans (what Verdana falls back to on Linux). */
+/*
+ * Average glyph width / font size, for the script's first guess before it
+ * measures (flamegraph.pl's 0.59 overflows with DejaVu Sans, what Verdana
+ * falls back to on Linux).  The labels written here use glyph_em().
+ */
 #define FG_FONT_WIDTH 0.64
 #define FG_XPAD 10
 
@@ -66,36 +69,75 @@ static int fg_option(void *ctx, int code, const char *arg)
 	}
 }
 
-/* Number of UTF-8 characters of s. */
-static size_t utf8_chars(const char *s)
+/*
+ * Advance width of an ASCII character in em, the larger of Verdana's and
+ * DejaVu Sans' (the font a viewer without Verdana uses), rounded up: a
+ * label sized with these fits whichever of the two draws it.  Anything
+ * else counts 1 em (CJK is 1 em; other scripts are narrower).
+ */
+static double glyph_em(unsigned char c)
 {
-	size_t n = 0;
+	static const unsigned char w100[95] = {
+		/*  ! " # $ % & ' ( ) * + , - . / */
+		36, 40, 46, 84, 64, 110, 78, 27, 46, 46, 64, 84, 36, 46, 36, 46,
+		/* 0-9 */
+		64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+		/* : ; < = > ? @ */
+		46, 46, 84, 84, 84, 55, 100,
+		/* A-Z */
+		69, 69, 70, 77, 64, 58, 78, 76, 43, 46, 70, 56, 86, 75, 79, 61, 79, 70, 69, 62,
+		74, 69, 99, 69, 62, 69,
+		/* [ \ ] ^ _ ` */
+		46, 46, 46, 84, 64, 64,
+		/* a-z */
+		61, 64, 55, 64, 62, 36, 64, 64, 28, 33, 60, 28, 98, 64, 61, 64, 64, 43, 53, 40,
+		64, 60, 82, 60, 60, 53,
+		/* { | } ~ */
+		64, 46, 64, 84,
+	};
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return c >= 32 && c < 127 ? w100[c - 32] / 100.0 : 1.0;
 }
 
-/* The label as drawn in a frame of w pixels (as the script does it). */
+/* Width in pixels of the UTF-8 text s[0..n) at FG_FONT_SIZE. */
+static double text_px(const char *s, size_t n)
+{
+	double em = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			em += glyph_em((unsigned char)s[i]);
+	return em * FG_FONT_SIZE;
+}
+
+/*
+ * The label as drawn in a frame of w pixels: all of it if it fits in
+ * w - 6 (3 px each side), else as many characters as fit followed by
+ * "..", nothing when fewer than 3 characters would.
+ */
 static void fit_label(struct strbuf *out, const char *name, double w)
 {
-	long fit = (long)floor((w - 6) / (FG_FONT_SIZE * FG_FONT_WIDTH));
-	size_t n = utf8_chars(name);
-	const char *p = name;
-	long k;
+	double room = w - 6, used = 2 * glyph_em('.') * FG_FONT_SIZE;
+	const char *p = name, *q;
+	long k = 0;
 
-	if (fit < 3)
-		return;
-	if ((long)n <= fit) {
+	if (text_px(name, strlen(name)) <= room) {
 		xml_escape(out, name);
 		return;
 	}
-	/* first fit - 2 characters, then ".." */
-	for (k = 0; *p && k < fit - 2; k++) {
-		p++;
-		while (((unsigned char)*p & 0xc0) == 0x80)
-			p++;
+	while (*p) {
+		q = p + 1;
+		while (((unsigned char)*q & 0xc0) == 0x80)
+			q++;
+		if (used + text_px(p, (size_t)(q - p)) > room)
+			break;
+		used += text_px(p, (size_t)(q - p));
+		p = q;
+		k++;
 	}
+	if (k < 1)
+		return;
 	{
 		char *cut = xstrndup(name, (unsigned long)(p - name));
 

@@ -206,6 +206,9 @@ static void print_capture(FILE *fp, const struct model *m, int ci, const struct 
 		fprintf(fp, "  Ended:       no trailer: %s\n",
 			c->damage ? c->damage : "still being written or cut short");
 	}
+	/* damaged chunks skipped in a capture that still ended cleanly */
+	if (c->complete && c->damage)
+		fprintf(fp, "  Damage:      %s\n", c->damage);
 	for (i = 0; i < m->nthreads; i++) {
 		if (m->threads[i].capture != ci || !m->threads[i].selected || !ts[i].samples)
 			continue;

@@ -35,7 +35,8 @@ static const char load_description[] =
 	"Load capture files (or '-' for standard input) into a SQLite database, one\n"
 	"transaction per capture.  A capture already in the database is skipped; a longer\n"
 	"copy of a capture that was loaded while still being written replaces it.  A\n"
-	"truncated or damaged capture is loaded up to the damage, with a warning.  With\n"
+	"truncated capture is loaded up to where it ends, with a warning; a damaged chunk\n"
+	"is skipped, with a warning naming it and the samples lost.  With\n"
 	"-d DB and no CAPTURE, an existing DB is upgraded to the current schema.";
 
 int cmd_load(int argc, char **argv)

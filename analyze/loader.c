@@ -109,6 +109,10 @@ struct fload {
 	uint64_t period_ns, cap_ns; /* sample weights (weight_of()) */
 	struct psf_trailer trailer;
 	int have_trailer;
+	/* damaged chunks the reader skipped (PSF_REC_GAP) */
+	int ngaps;
+	struct psf_gap gap;      /* the first */
+	uint64_t gap_chunks, gap_samples;
 };
 
 const char *loader_display_name(const char *name)
@@ -445,13 +449,20 @@ static int fstr(struct fload *f, uint32_t id, const char **out)
 	return 0;
 }
 
+/*
+ * Definitions take the file's ids from the reader: after a damaged chunk
+ * was skipped (PSF_REC_GAP) the ids defined in it are holes (NULL / 0),
+ * which the reader guarantees nothing refers to.
+ */
 static int on_string(struct fload *f, const struct psf_string *s)
 {
-	uint32_t id = f->n_str ? f->n_str : 1;
+	uint32_t id = s->id, i;
 
+	if (id < f->n_str || id == 0)
+		return error("'%s': string %u defined twice", f->name, id);
 	xgrow((void **)&f->str, &f->cap_str, (unsigned long)id + 1, sizeof(*f->str));
-	if (f->n_str == 0)
-		f->str[0] = NULL;
+	for (i = f->n_str; i < id; i++)
+		f->str[i] = NULL;
 	f->str[id] = xstrndup(s->data, s->len);
 	f->n_str = id + 1;
 	return 0;
@@ -462,8 +473,10 @@ static int on_frame(struct loader *l, struct fload *f, const struct psf_frame *f
 	const char *name, *qual, *file;
 	struct fkey k;
 	uint64_t h;
-	uint32_t id, fid = f->n_frm ? f->n_frm : 1;
+	uint32_t id, fid = fr->id, i;
 
+	if (fid == 0 || fid < f->n_frm)
+		return error("'%s': frame %u defined twice", f->name, fid);
 	if (fstr(f, fr->name, &name) < 0 || fstr(f, fr->qualname, &qual) < 0 ||
 	    fstr(f, fr->file, &file) < 0)
 		return -1;
@@ -505,7 +518,8 @@ static int on_frame(struct loader *l, struct fload *f, const struct psf_frame *f
 		idset_add(&l->frm_set, h, id);
 	}
 	xgrow((void **)&f->frm, &f->cap_frm, (unsigned long)fid + 1, sizeof(*f->frm));
-	f->frm[0] = 0;
+	for (i = f->n_frm; i < fid; i++)
+		f->frm[i] = 0;
 	f->frm[fid] = id;
 	f->n_frm = fid + 1;
 	return 0;
@@ -515,9 +529,12 @@ static int on_stack(struct loader *l, struct fload *f, const struct psf_stack *s
 {
 	struct skey k;
 	uint64_t h;
-	uint32_t id, sid = f->n_stk ? f->n_stk : 1;
+	uint32_t id, sid = s->id, i;
 
-	if (s->frame == 0 || s->frame >= f->n_frm || (s->parent && s->parent >= sid))
+	if (sid == 0 || sid < f->n_stk)
+		return error("'%s': stack %u defined twice", f->name, sid);
+	if (s->frame == 0 || s->frame >= f->n_frm || !f->frm[s->frame] ||
+	    (s->parent && (s->parent >= sid || s->parent >= f->n_stk || !f->stk[s->parent])))
 		return error("'%s': stack %u refers to an undefined frame or stack", f->name, sid);
 	k.parent = s->parent ? f->stk[s->parent] : 0;
 	k.frame = f->frm[s->frame];
@@ -544,7 +561,8 @@ static int on_stack(struct loader *l, struct fload *f, const struct psf_stack *s
 		idset_add(&l->stk_set, h, id);
 	}
 	xgrow((void **)&f->stk, &f->cap_stk, (unsigned long)sid + 1, sizeof(*f->stk));
-	f->stk[0] = 0;
+	for (i = f->n_stk; i < sid; i++)
+		f->stk[i] = 0;
 	f->stk[sid] = id;
 	f->n_stk = sid + 1;
 	return 0;
@@ -553,10 +571,12 @@ static int on_stack(struct loader *l, struct fload *f, const struct psf_stack *s
 static int on_process(struct loader *l, struct fload *f, const struct psf_process *p)
 {
 	const char *cmd, *ver, *exe;
-	uint32_t pid_ = f->n_proc ? f->n_proc : 1;
+	uint32_t pid_ = p->id, i;
 	uint64_t parent = 0;
 	sqlite3_stmt *st = l->st_process;
 
+	if (pid_ == 0 || pid_ < f->n_proc)
+		return error("'%s': process %u defined twice", f->name, pid_);
 	if (fstr(f, p->cmdline, &cmd) < 0 || fstr(f, p->python_version, &ver) < 0 ||
 	    fstr(f, p->exe, &exe) < 0)
 		return -1;
@@ -574,7 +594,8 @@ static int on_process(struct loader *l, struct fload *f, const struct psf_proces
 	if (step_done(l, st) < 0)
 		return -1;
 	xgrow((void **)&f->proc, &f->cap_proc, (unsigned long)pid_ + 1, sizeof(*f->proc));
-	f->proc[0] = 0;
+	for (i = f->n_proc; i < pid_; i++)
+		f->proc[i] = 0;
 	f->proc[pid_] = sqlite3_last_insert_rowid(l->db);
 	f->n_proc = pid_ + 1;
 	u64map_put(&f->pid_latest, (uint32_t)p->pid, (uint64_t)f->proc[pid_]);
@@ -592,13 +613,15 @@ static int add_thread_name(struct loader *l, int64_t thread, uint64_t t, const c
 static int on_thread(struct loader *l, struct fload *f, const struct psf_thread *t)
 {
 	const char *name;
-	uint32_t tid_ = f->n_thr ? f->n_thr : 1;
+	uint32_t tid_ = t->id, i;
 	sqlite3_stmt *st = l->st_thread;
 	struct fthread *ft;
 
+	if (tid_ == 0 || tid_ < f->n_thr)
+		return error("'%s': thread %u defined twice", f->name, tid_);
 	if (fstr(f, t->name, &name) < 0)
 		return -1;
-	if (t->process == 0 || t->process >= f->n_proc)
+	if (t->process == 0 || t->process >= f->n_proc || !f->proc[t->process])
 		return error("'%s': thread %u refers to an undefined process", f->name, tid_);
 	sqlite3_bind_int64(st, 1, f->capture);
 	sqlite3_bind_int64(st, 2, f->proc[t->process]);
@@ -612,8 +635,8 @@ static int on_thread(struct loader *l, struct fload *f, const struct psf_thread 
 	if (step_done(l, st) < 0)
 		return -1;
 	xgrow((void **)&f->thr, &f->cap_thr, (unsigned long)tid_ + 1, sizeof(*f->thr));
-	if (f->n_thr == 0)
-		memset(&f->thr[0], 0, sizeof(f->thr[0]));
+	for (i = f->n_thr; i < tid_; i++)
+		memset(&f->thr[i], 0, sizeof(f->thr[i]));
 	f->n_thr = tid_ + 1;
 	ft = &f->thr[tid_];
 	memset(ft, 0, sizeof(*ft));
@@ -627,7 +650,7 @@ static int on_thread(struct loader *l, struct fload *f, const struct psf_thread 
 
 static struct fthread *fthread(struct fload *f, uint32_t id)
 {
-	if (id == 0 || id >= f->n_thr) {
+	if (id == 0 || id >= f->n_thr || !f->thr[id].db) {
 		error("'%s': reference to undefined thread %u", f->name, id);
 		return NULL;
 	}
@@ -685,7 +708,8 @@ static int on_sample(struct loader *l, struct fload *f, const struct psf_sample 
 	struct fthread *ft;
 	int64_t *b;
 
-	if (s->thread == 0 || s->thread >= f->n_thr || s->stack >= (f->n_stk ? f->n_stk : 1))
+	if (s->thread == 0 || s->thread >= f->n_thr || !f->thr[s->thread].db ||
+	    s->stack >= (f->n_stk ? f->n_stk : 1) || (s->stack && !f->stk[s->stack]))
 		return error("'%s': sample refers to an undefined thread or stack", f->name);
 	ft = &f->thr[s->thread];
 	b = &f->batch[f->nbatch * SAMPLE_COLS];
@@ -815,6 +839,12 @@ static int on_record(struct loader *l, struct fload *f, const struct psf_record 
 	case PSF_REC_TRAILER:
 		f->trailer = rec->u.trailer;
 		f->have_trailer = 1;
+		return 0;
+	case PSF_REC_GAP:
+		if (!f->ngaps++)
+			f->gap = rec->u.gap;
+		f->gap_chunks += rec->u.gap.chunks;
+		f->gap_samples += rec->u.gap.samples;
 		return 0;
 	default:
 		return 0; /* unknown ancillary records are skipped */
@@ -1035,6 +1065,29 @@ static int finish_capture(struct loader *l, struct fload *f, struct psf_reader *
 	return 0;
 }
 
+static const char *damage_why(int rc)
+{
+	return rc == PSF_E_CHECKSUM ? "checksum mismatch" : psf_strerror(rc);
+}
+
+/* captures.damage and the warning for the damaged chunks that were skipped. */
+static const char *gap_text(const struct fload *f, uint64_t dropped, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "chunk %u damaged (%s): skipped", f->gap.first,
+			 damage_why(f->gap.error));
+
+	if (f->ngaps > 1 && n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, ", with %d later damaged places,", f->ngaps - 1);
+	if (n > 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, " %llu chunk%s, %llu samples lost",
+			      (unsigned long long)f->gap_chunks, f->gap_chunks == 1 ? "" : "s",
+			      (unsigned long long)f->gap_samples);
+	if (dropped && n > 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, " (and %llu later samples of what they defined)",
+			 (unsigned long long)dropped);
+	return buf;
+}
+
 static const char *damage_text(int rc, uint32_t chunk, char *buf, size_t cap)
 {
 	switch (rc) {
@@ -1063,11 +1116,11 @@ int loader_load(struct loader *l, int fd, const char *name, struct load_result *
 	struct existing old;
 	struct progress pg;
 	struct stat sb;
-	char uuid[33], tmp_uuid[48], dmg[128];
+	char uuid[33], tmp_uuid[48], dmg[256], gapmsg[256];
 	const char *damage = NULL;
 	uint64_t total = 0, n = 0;
 	double t0 = progress_now();
-	int rc, ret = -1, in_tx = 0;
+	int rc, ret = -1, in_tx = 0, stopped = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&f, 0, sizeof(f));
@@ -1127,6 +1180,14 @@ int loader_load(struct loader *l, int fd, const char *name, struct load_result *
 		}
 		damage = damage_text(rc, psf_reader_chunk(r), dmg, sizeof(dmg));
 		res->damaged = 1;
+		stopped = 1;
+	}
+	if (f.ngaps) {
+		/* skipped damage: the text of the first gap, unless loading stopped later */
+		if (!damage)
+			damage = gap_text(&f, psf_reader_dropped(r), dmg, sizeof(dmg));
+		gap_text(&f, psf_reader_dropped(r), gapmsg, sizeof(gapmsg));
+		res->damaged = 1;
 	}
 	if (finish_capture(l, &f, r, damage) < 0)
 		goto out;
@@ -1159,7 +1220,10 @@ int loader_load(struct loader *l, int fd, const char *name, struct load_result *
 	if (db_exec(l->db, "COMMIT") < 0)
 		goto out;
 	in_tx = 0;
-	if (damage)
+	if (f.ngaps)
+		warning("'%s': %s; loaded the other %llu samples", loader_display_name(name), gapmsg,
+			(unsigned long long)f.samples);
+	if (stopped)
 		warning("'%s': %s; loaded %llu samples before the damage", loader_display_name(name),
 			damage, (unsigned long long)f.samples);
 	res->capture = f.capture;

@@ -43,6 +43,8 @@ const char *psf_rec_name(int type)
 	case PSF_REC_LAG: return "lag";
 	case PSF_REC_LOCAL: return "local";
 	case PSF_REC_TRAILER: return "trailer";
+	case PSF_REC_SYNC: return "sync";
+	case PSF_REC_GAP: return "gap";
 	}
 	return NULL;
 }

@@ -29,7 +29,7 @@ extern "C" {
 
 /* Format version written by this library (§2).  Readers accept any minor. */
 #define PSF_FORMAT_MAJOR 1
-#define PSF_FORMAT_MINOR 0
+#define PSF_FORMAT_MINOR 1
 
 /* Hard bounds (§7).  A file exceeding one is corrupt. */
 #define PSF_MAX_HEADER      (1u << 20)  /* header bytes incl. metadata */
@@ -115,6 +115,12 @@ enum psf_rec_type {
 	PSF_REC_LAG = 0x84,
 	PSF_REC_LOCAL = 0x85,
 	PSF_REC_TRAILER = 0x86,
+	PSF_REC_SYNC = 0x87,     /* on disk only (1.1): what came before a chunk */
+	/*
+	 * API only, never on disk (0x7f is reserved): psf_reader_next() hands
+	 * one out where it skipped damaged chunks and resumed (u.gap).
+	 */
+	PSF_REC_GAP = 0x7f,
 };
 #define PSF_REC_ANCILLARY 0x80u
 
@@ -296,6 +302,24 @@ struct psf_trailer {
 	int32_t exit_status;     /* root target's exit code, -signal, or 0 */
 };
 
+/*
+ * Damaged chunks the reader skipped (PSF_REC_GAP): chunks first ..
+ * first + chunks - 1 were lost (error: why the first was refused), and
+ * with them `samples` samples (from the SYNC record of the chunk where the
+ * reader resumed; exact).  Records after the gap that refer to what was
+ * defined in the lost chunks are adjusted: a reference to a lost string
+ * becomes 0 (unknown); a stack, thread or event that needs a lost frame,
+ * stack, process or thread, and a sample of a lost thread or stack, are
+ * left out (counted by psf_reader_dropped()).
+ */
+struct psf_gap {
+	uint32_t first;          /* index of the first lost chunk */
+	uint32_t chunks;         /* chunks lost (0: damaged bytes between two chunks) */
+	int32_t error;           /* PSF_E_* of the first lost chunk */
+	uint64_t samples;        /* samples they held */
+	uint64_t offset;         /* byte offset of the first lost chunk */
+};
+
 /* What psf_reader_next() hands out.  Pointers inside are borrowed. */
 struct psf_record {
 	uint8_t type;            /* enum psf_rec_type */
@@ -313,6 +337,7 @@ struct psf_record {
 		struct psf_lag lag;
 		struct psf_local local;
 		struct psf_trailer trailer;
+		struct psf_gap gap;
 	} u;
 };
 
@@ -447,7 +472,13 @@ const struct psf_meta *psf_reader_meta(const struct psf_reader *r);
  * Next record into *rec.  Returns 1 when a record was produced, 0 at a
  * clean end of input, or a negative PSF_E_* code: the record stream stops
  * there, and everything returned before remains valid (a damaged chunk is
- * detected before any of its records are returned).  PSF_E_TRUNCATED at
+ * detected before any of its records are returned).  A damaged chunk
+ * (checksum mismatch, corrupt) followed by an intact one written by a
+ * format 1.1 writer (it starts with a SYNC record) is skipped: a
+ * PSF_REC_GAP record says which chunks and how many samples were lost,
+ * and reading goes on (§4).  Without an intact chunk after it, or in a
+ * format 1.0 file (no SYNC records), the damage ends the stream as
+ * before.  PSF_E_TRUNCATED at
  * the end means the file is being written or was cut short; PSF_E_CHECKSUM
  * or PSF_E_CORRUPT a damaged chunk; PSF_E_UNSUPPORTED a record type that
  * needs a newer reader; PSF_E_LIMIT a zstd window above 2^27.  Errors are
@@ -474,6 +505,12 @@ uint64_t psf_reader_offset(const struct psf_reader *r);
 
 /* 1 once the trailer record has been read (the capture ended cleanly). */
 int psf_reader_complete(const struct psf_reader *r);
+
+/*
+ * Samples left out after a gap because they referred to a thread or stack
+ * lost with a damaged chunk (PSF_REC_GAP); 0 without damage.
+ */
+uint64_t psf_reader_dropped(const struct psf_reader *r);
 
 /* Release the reader.  Accepts NULL. */
 void psf_reader_free(struct psf_reader *r);

@@ -13,6 +13,13 @@
  * one string buffer and the metadata; never anything that grows with the
  * file.  Integrity needs only the number of ids defined so far in each
  * space (ids are consecutive from 1, §5.1), not the definitions.
+ *
+ * Damage (§4): a chunk that fails its checks is skipped when an intact
+ * chunk follows that starts with a SYNC record (format 1.1): the reader
+ * scans for the next chunk header with a valid CRC, takes the id counts
+ * and the sample count from its SYNC, and remembers the ids defined in the
+ * lost chunks as ranges (at most GAP_RANGES per space) so that what
+ * refers to them later is adjusted or left out, never misattributed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +34,25 @@
 /* Number of ids defined so far in each space (§5.1). */
 struct counts {
 	uint32_t strings, frames, stacks, processes, threads;
+};
+
+/* Id spaces, in SYNC order. */
+enum space { SP_STRING, SP_FRAME, SP_STACK, SP_PROCESS, SP_THREAD, SP_N };
+
+/* Ranges of lost ids kept per space; beyond, the last range grows. */
+#define GAP_RANGES 64
+
+struct id_range {
+	uint32_t lo, hi;
+};
+
+/* What can be undone when a chunk fails its checks. */
+struct vstate {
+	struct counts vc;
+	uint64_t v_sched, v_actual, v_samples;
+	int trailer_checked;
+	int nlost[SP_N];
+	struct id_range last[SP_N];
 };
 
 /* A bounded decoding cursor: any failure makes it `bad` and sticky. */
@@ -79,7 +105,89 @@ struct psf_reader {
 	struct counts vc;        /* ids defined, as validated */
 	struct counts ec;        /* ids defined, as handed out */
 	uint64_t v_sched, v_actual; /* latest tick times validated, units */
+	uint64_t v_samples;      /* samples validated */
+
+	/* Damage skipped (file header comment). */
+	int resyncing;           /* loading a chunk found by the scan */
+	int no_sync;             /* ... and it had no SYNC: a 1.0 writer */
+	uint64_t sync_gap;       /* samples lost, from that SYNC */
+	int gap_pending;         /* hand out r->gap next */
+	struct psf_gap gap;
+	struct id_range lost[SP_N][GAP_RANGES];
+	int nlost[SP_N];
+	uint64_t dropped;        /* samples left out after a gap */
 };
+
+static uint32_t *count_of(struct counts *c, int sp)
+{
+	switch (sp) {
+	case SP_STRING: return &c->strings;
+	case SP_FRAME: return &c->frames;
+	case SP_STACK: return &c->stacks;
+	case SP_PROCESS: return &c->processes;
+	default: return &c->threads;
+	}
+}
+
+/* Mark ids lo..hi of space sp lost (merged with the last range if adjacent). */
+static void lost_add(struct psf_reader *r, int sp, uint32_t lo, uint32_t hi)
+{
+	int n = r->nlost[sp];
+
+	if (lo > hi)
+		return;
+	if (n > 0 && (r->lost[sp][n - 1].hi + 1 >= lo || n == GAP_RANGES)) {
+		/* adjacent, or out of ranges: grow the last (over-approximates) */
+		if (hi > r->lost[sp][n - 1].hi)
+			r->lost[sp][n - 1].hi = hi;
+		return;
+	}
+	r->lost[sp][n].lo = lo;
+	r->lost[sp][n].hi = hi;
+	r->nlost[sp] = n + 1;
+}
+
+static int is_lost(const struct psf_reader *r, int sp, uint32_t id)
+{
+	int i;
+
+	for (i = r->nlost[sp] - 1; i >= 0; i--)
+		if (id >= r->lost[sp][i].lo && id <= r->lost[sp][i].hi)
+			return 1;
+	return 0;
+}
+
+static void vstate_save(const struct psf_reader *r, struct vstate *v)
+{
+	int i;
+
+	v->vc = r->vc;
+	v->v_sched = r->v_sched;
+	v->v_actual = r->v_actual;
+	v->v_samples = r->v_samples;
+	v->trailer_checked = r->trailer_checked;
+	for (i = 0; i < SP_N; i++) {
+		v->nlost[i] = r->nlost[i];
+		if (r->nlost[i] > 0)
+			v->last[i] = r->lost[i][r->nlost[i] - 1];
+	}
+}
+
+static void vstate_restore(struct psf_reader *r, const struct vstate *v)
+{
+	int i;
+
+	r->vc = v->vc;
+	r->v_sched = v->v_sched;
+	r->v_actual = v->v_actual;
+	r->v_samples = v->v_samples;
+	r->trailer_checked = v->trailer_checked;
+	for (i = 0; i < SP_N; i++) {
+		r->nlost[i] = v->nlost[i];
+		if (v->nlost[i] > 0)
+			r->lost[i][v->nlost[i] - 1] = v->last[i];
+	}
+}
 
 /* ------------------------------------------------------------ cursors */
 
@@ -786,6 +894,48 @@ static int block_validate(struct psf_reader *r, const uint8_t *body, size_t len)
 	}
 	if (sum != h.n_samples || b.thread.bad || b.stack.bad || b.flags.bad || b.offset.bad)
 		return PSF_E_CORRUPT;
+	r->v_samples += h.n_samples;
+	return 0;
+}
+
+/* A SYNC record's fields: the ids of each space and the samples before its chunk. */
+static int sync_decode(const uint8_t *body, size_t len, uint32_t ids[SP_N], uint64_t *samples)
+{
+	struct cur k = { body, body + len, 0 };
+	int i;
+
+	for (i = 0; i < SP_N; i++)
+		ids[i] = cur_u32(&k);
+	*samples = cur_var(&k, UINT64_MAX);
+	return k.bad ? PSF_E_CORRUPT : 0;
+}
+
+/*
+ * Validate a SYNC (the first record of a chunk) against what was read:
+ * it never counts less; more means ids and samples of chunks that were
+ * lost (skipped damage, or a chunk the writer had to cut off): those ids
+ * are remembered as lost.
+ */
+static int sync_validate(struct psf_reader *r, const uint8_t *body, size_t len)
+{
+	uint32_t ids[SP_N];
+	uint64_t samples;
+	int sp;
+
+	if (sync_decode(body, len, ids, &samples) < 0 || samples < r->v_samples)
+		return PSF_E_CORRUPT;
+	for (sp = 0; sp < SP_N; sp++)
+		if (ids[sp] < *count_of(&r->vc, sp))
+			return PSF_E_CORRUPT;
+	for (sp = 0; sp < SP_N; sp++) {
+		uint32_t *c = count_of(&r->vc, sp);
+
+		lost_add(r, sp, *c + 1, ids[sp]);
+		*c = ids[sp];
+	}
+	if (r->resyncing)
+		r->sync_gap = samples - r->v_samples;
+	r->v_samples = samples;
 	return 0;
 }
 
@@ -796,9 +946,10 @@ static int chunk_validate(struct psf_reader *r)
 {
 	const uint8_t *p = r->payload, *end;
 	struct psf_record rec;
+	int first = 1, synced = 0;
 
 	if (!p)
-		return 0;   /* an empty chunk has no buffer yet: nothing to check */
+		return r->resyncing ? (r->no_sync = 1, PSF_E_CORRUPT) : 0; /* empty: nothing to check */
 	end = p + r->payload_len;
 	while (p < end) {
 		uint64_t len;
@@ -813,6 +964,8 @@ static int chunk_validate(struct psf_reader *r)
 			return PSF_E_CORRUPT;
 		if (type == PSF_REC_SAMPLE)
 			ret = block_validate(r, p, (size_t)len);
+		else if (type == PSF_REC_SYNC)
+			ret = first ? (synced = 1, sync_validate(r, p, (size_t)len)) : PSF_E_CORRUPT;
 		else
 			ret = record_decode(r, type, p, (size_t)len, &rec, &r->vc, 0);
 		if (ret < 0)
@@ -820,6 +973,11 @@ static int chunk_validate(struct psf_reader *r)
 		if (type == PSF_REC_TRAILER)
 			r->trailer_checked = 1;
 		p += len;
+		first = 0;
+	}
+	if (r->resyncing && !synced) {
+		r->no_sync = 1; /* a format 1.0 writer: ids after the damage are unknown */
+		return PSF_E_CORRUPT;
 	}
 	return 0;
 }
@@ -884,21 +1042,29 @@ static int chunk_inflate(struct psf_reader *r, const uint8_t *src, size_t n, siz
 	return 0;
 }
 
-/* Load and validate the next chunk: 1 loaded, 0 clean end, < 0 error. */
-static int chunk_load(struct psf_reader *r)
+/*
+ * Load and validate the next chunk: 1 loaded, 0 clean end, < 0 error.
+ * pre: its header, already read by the resynchronising scan, or NULL.
+ */
+static int chunk_load(struct psf_reader *r, const uint8_t *pre)
 {
 	uint8_t h[PSF_CHUNK_HEADER];
 	const uint8_t *src;
 	uint32_t stored, raw_size;
-	size_t got;
+	size_t got = sizeof(h);
 	int ret;
 
 	r->have_chunk = 0;
 	r->chunk = r->nchunks;
-	r->chunk_off = r->pos;
-	ret = in_read(r, h, sizeof(h), &got);
-	if (ret < 0)
-		return ret;
+	if (pre) {
+		memcpy(h, pre, sizeof(h));
+		r->chunk_off = r->pos - sizeof(h);
+	} else {
+		r->chunk_off = r->pos;
+		ret = in_read(r, h, sizeof(h), &got);
+		if (ret < 0)
+			return ret;
+	}
 	if (got == 0)
 		return 0;
 	if (r->trailer_checked)
@@ -939,6 +1105,156 @@ static int chunk_load(struct psf_reader *r)
 	return 1;
 }
 
+/* Errors of a damaged chunk, after which the reader may resume. */
+static int is_damage(int err)
+{
+	return err == PSF_E_CORRUPT || err == PSF_E_CHECKSUM || err == PSF_E_LIMIT;
+}
+
+/*
+ * Chunk bad_chunk failed with err: look for the next chunk header with a
+ * valid CRC and a later index, load it; it must be intact and start with a
+ * SYNC.  1 = resumed there (r->gap describes what was lost), else err.
+ * Linear in the bytes skipped; from an fd it reads byte by byte, which
+ * only damage costs.
+ */
+static int chunk_resync(struct psf_reader *r, int err, uint32_t bad_chunk, uint64_t bad_off,
+			const struct vstate *before)
+{
+	uint8_t win[PSF_CHUNK_HEADER];
+	size_t n = 0, got;
+	int ret;
+
+	for (;;) {
+		uint32_t seq;
+
+		if (n < sizeof(win)) {
+			ret = in_read(r, win + n, sizeof(win) - n, &got);
+			if (ret < 0 || got < sizeof(win) - n)
+				break; /* end of input: nothing intact after the damage */
+			n = sizeof(win);
+		}
+		seq = psf_get_le32(win + 8);
+		if (memcmp(win, PSF_CHUNK_MAGIC, 4) == 0 && seq >= bad_chunk &&
+		    psf_crc32c(0, win, 28) == psf_get_le32(win + 28)) {
+			r->nchunks = seq;
+			r->resyncing = 1;
+			r->no_sync = 0;
+			ret = chunk_load(r, win);
+			r->resyncing = 0;
+			if (ret == 1) {
+				r->gap.first = bad_chunk;
+				r->gap.chunks = seq - bad_chunk;
+				r->gap.error = err;
+				r->gap.samples = r->sync_gap;
+				r->gap.offset = bad_off;
+				r->gap_pending = 1;
+				return 1;
+			}
+			vstate_restore(r, before);
+			if (r->no_sync || !is_damage(ret))
+				break;
+			n = 0; /* that one was damaged too: scan on after its header */
+			continue;
+		}
+		memmove(win, win + 1, sizeof(win) - 1);
+		n = sizeof(win) - 1;
+	}
+	r->nchunks = bad_chunk;
+	r->chunk = bad_chunk;
+	r->chunk_off = bad_off;
+	return err;
+}
+
+/* The next chunk, skipping damage where the file allows it. */
+static int chunk_next(struct psf_reader *r)
+{
+	struct vstate before;
+	int ret;
+
+	vstate_save(r, &before);
+	ret = chunk_load(r, NULL);
+	if (ret >= 0 || !is_damage(ret))
+		return ret;
+	vstate_restore(r, &before);
+	return chunk_resync(r, ret, r->chunk, r->chunk_off, &before);
+}
+
+/*
+ * After a gap: adjust a record that refers to lost ids (struct psf_gap);
+ * 0 = leave it out.
+ */
+static int gap_adjust(struct psf_reader *r, struct psf_record *rec)
+{
+	switch (rec->type) {
+	case PSF_REC_FRAME: {
+		struct psf_frame *f = &rec->u.frame;
+
+		if (is_lost(r, SP_STRING, f->name))
+			f->name = 0;
+		if (is_lost(r, SP_STRING, f->qualname))
+			f->qualname = 0;
+		if (is_lost(r, SP_STRING, f->file))
+			f->file = 0;
+		return 1;
+	}
+	case PSF_REC_STACK:
+		if (is_lost(r, SP_STACK, rec->u.stack.parent) || is_lost(r, SP_FRAME, rec->u.stack.frame)) {
+			lost_add(r, SP_STACK, rec->u.stack.id, rec->u.stack.id);
+			return 0;
+		}
+		return 1;
+	case PSF_REC_PROCESS: {
+		struct psf_process *p = &rec->u.process;
+
+		if (is_lost(r, SP_STRING, p->cmdline))
+			p->cmdline = 0;
+		if (is_lost(r, SP_STRING, p->python_version))
+			p->python_version = 0;
+		if (is_lost(r, SP_STRING, p->exe))
+			p->exe = 0;
+		return 1;
+	}
+	case PSF_REC_THREAD:
+		if (is_lost(r, SP_PROCESS, rec->u.thread.process)) {
+			lost_add(r, SP_THREAD, rec->u.thread.id, rec->u.thread.id);
+			return 0;
+		}
+		if (is_lost(r, SP_STRING, rec->u.thread.name))
+			rec->u.thread.name = 0;
+		return 1;
+	case PSF_REC_PROCESS_END:
+		return !is_lost(r, SP_PROCESS, rec->u.process_end.process);
+	case PSF_REC_THREAD_NAME:
+		return !is_lost(r, SP_THREAD, rec->u.thread_name.thread) &&
+		       !is_lost(r, SP_STRING, rec->u.thread_name.name);
+	case PSF_REC_THREAD_END:
+		return !is_lost(r, SP_THREAD, rec->u.thread_end.thread);
+	case PSF_REC_ERRORS:
+		if (is_lost(r, SP_PROCESS, rec->u.errors.process))
+			rec->u.errors.process = 0;
+		return 1;
+	case PSF_REC_LOCAL:
+		if (is_lost(r, SP_THREAD, rec->u.local.thread))
+			return 0;
+		if (is_lost(r, SP_STRING, rec->u.local.name))
+			rec->u.local.name = 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static int any_lost(const struct psf_reader *r)
+{
+	int sp;
+
+	for (sp = 0; sp < SP_N; sp++)
+		if (r->nlost[sp])
+			return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ next */
 
 static int block_next(struct psf_reader *r, struct psf_record *rec)
@@ -959,6 +1275,11 @@ static int block_next(struct psf_reader *r, struct psf_record *rec)
 	block_sample(b, &rec->u.sample, &off);
 	rec->u.sample.t_ns = (b->actual + off) * r->unit;
 	rec->u.sample.late_ns = b->late_u * r->unit;
+	if ((r->nlost[SP_THREAD] || r->nlost[SP_STACK]) &&
+	    (is_lost(r, SP_THREAD, rec->u.sample.thread) || is_lost(r, SP_STACK, rec->u.sample.stack))) {
+		r->dropped++;
+		return 2; /* left out: the caller asks again */
+	}
 	return 1;
 }
 
@@ -975,14 +1296,24 @@ int psf_reader_next(struct psf_reader *r, struct psf_record *rec)
 		uint64_t len;
 		uint8_t type;
 
+		if (r->gap_pending) {
+			memset(rec, 0, sizeof(*rec));
+			rec->type = PSF_REC_GAP;
+			rec->u.gap = r->gap;
+			r->gap_pending = 0;
+			ret = 1;
+			goto out;
+		}
 		if (r->in_block) {
 			ret = block_next(r, rec);
+			if (ret == 2)
+				continue;
 			if (ret != 0)
 				goto out;
 			continue;
 		}
 		if (!r->have_chunk || r->rpos >= r->payload_len) {
-			ret = chunk_load(r);
+			ret = chunk_next(r);
 			if (ret <= 0)
 				goto out;
 			continue;
@@ -1012,7 +1343,21 @@ int psf_reader_next(struct psf_reader *r, struct psf_record *rec)
 				goto out;
 			}
 		}
+		if (type == PSF_REC_SYNC) {
+			uint32_t ids[SP_N];
+			uint64_t samples;
+			int sp;
+
+			/* validated: ids only grow; the ids in between were lost */
+			if (sync_decode(p, (size_t)len, ids, &samples) == 0)
+				for (sp = 0; sp < SP_N; sp++)
+					if (ids[sp] > *count_of(&r->ec, sp))
+						*count_of(&r->ec, sp) = ids[sp];
+			continue;
+		}
 		ret = record_decode(r, type, p, (size_t)len, rec, &r->ec, 1);
+		if (ret > 0 && any_lost(r) && !gap_adjust(r, rec))
+			continue;
 		if (ret == 0)
 			continue;
 		if (ret > 0 && type == PSF_REC_TRAILER)
@@ -1038,6 +1383,11 @@ uint64_t psf_reader_offset(const struct psf_reader *r)
 int psf_reader_complete(const struct psf_reader *r)
 {
 	return r ? r->complete : 0;
+}
+
+uint64_t psf_reader_dropped(const struct psf_reader *r)
+{
+	return r ? r->dropped : 0;
 }
 
 size_t psf_reader_memory(const struct psf_reader *r)

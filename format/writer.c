@@ -74,6 +74,10 @@ struct psf_writer {
 
 	/* Ids defined so far in each space (§5.1). */
 	uint32_t n_strings, n_frames, n_stacks, n_processes, n_threads;
+	uint64_t n_samples;      /* samples added so far */
+	/* The same at the end of the last chunk written: the next SYNC (§5.2). */
+	uint32_t sync_ids[5];
+	uint64_t sync_samples;
 	struct psf_itab strings, frames, stacks;
 
 	/* The chunk being built. */
@@ -250,7 +254,7 @@ struct piece {
 	int flush;
 };
 
-#define MAX_PIECES (3 + COL_N)
+#define MAX_PIECES (4 + COL_N)
 
 /*
  * Compress the pieces as one zstd frame into out (capacity cap); returns
@@ -296,13 +300,34 @@ static int chunk_compress(struct psf_writer *w, const struct piece *pc, int np, 
 }
 
 /* Write the chunk made of pieces pc[0..np) behind a chunk header (§4). */
-static int write_chunk(struct psf_writer *w, const struct piece *pc, int np)
+static int write_chunk(struct psf_writer *w, const struct piece *pc_in, int np_in)
 {
 	size_t n = 0, stored, z = 0, at;
 	int comp = PSF_COMP_STORED;
-	uint8_t *h;
-	int i, ret;
+	uint8_t *h, sync[2 + 2 * PSF_VARINT_MAX + 6 * PSF_VARINT_MAX];
+	struct piece pc[MAX_PIECES + 1];
+	int i, np = 0, ret;
 
+	/*
+	 * Every chunk but the first starts with a SYNC record: what was defined
+	 * and sampled before it, so that a reader can resume here after a
+	 * damaged chunk (§4, §5.2).
+	 */
+	if (w->seq > 0) {
+		uint8_t body[6 * PSF_VARINT_MAX];
+		size_t bn = 0, sn = 0;
+
+		for (i = 0; i < 5; i++)
+			bn += psf_varint_put(body + bn, w->sync_ids[i]);
+		bn += psf_varint_put(body + bn, w->sync_samples);
+		sync[sn++] = PSF_REC_SYNC;
+		sn += psf_varint_put(sync + sn, bn);
+		memcpy(sync + sn, body, bn);
+		sn += bn;
+		pc[np++] = (struct piece){ sync, sn, 0 };
+	}
+	for (i = 0; i < np_in && np < MAX_PIECES + 1; i++)
+		pc[np++] = pc_in[i];
 	for (i = 0; i < np; i++)
 		n += pc[i].n;
 	if (n > PSF_MAX_CHUNK_RAW)
@@ -349,6 +374,12 @@ static int write_chunk(struct psf_writer *w, const struct piece *pc, int np)
 	}
 	w->bytes += PSF_CHUNK_HEADER + stored;
 	w->seq++;
+	w->sync_ids[0] = w->n_strings;
+	w->sync_ids[1] = w->n_frames;
+	w->sync_ids[2] = w->n_stacks;
+	w->sync_ids[3] = w->n_processes;
+	w->sync_ids[4] = w->n_threads;
+	w->sync_samples = w->n_samples;
 	return 0;
 }
 
@@ -1156,6 +1187,7 @@ int psf_writer_sample(struct psf_writer *w, const struct psf_sample *s)
 	w->col_len[COL_OFFSET] += psf_varint_put(p, to_units(w, s->t_ns) - w->tick_actual);
 	w->blk_samples++;
 	w->tick_count++;
+	w->n_samples++;
 	return 0;
 }
 

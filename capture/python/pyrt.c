@@ -56,8 +56,8 @@ struct elf_facts {
 	uint64_t inode;
 	int mode;
 	uint64_t vaddr[S_COUNT];
-	struct elf_section sec_rt, sec_data, sec_bss;
-	int have_rt, have_data, have_bss;
+	struct elf_section sec_rt, sec_data, sec_bss, sec_rodata;
+	int have_rt, have_data, have_bss, have_rodata;
 	uint64_t load_base;
 };
 
@@ -98,6 +98,7 @@ static int facts_load(int fd, const struct cand *cd, int mode, struct elf_facts 
 	f->have_rt = elf_section(e, ".PyRuntime", &f->sec_rt) == 0;
 	f->have_data = elf_section(e, ".data", &f->sec_data) == 0;
 	f->have_bss = elf_section(e, ".bss", &f->sec_bss) == 0;
+	f->have_rodata = elf_section(e, ".rodata", &f->sec_rodata) == 0;
 	f->load_base = elf_load_base(e);
 	elf_close(e);
 	if (cd->inode) {
@@ -113,8 +114,8 @@ struct ctx {
 	pid_t pid;
 	const struct proc_maps *maps;
 	uint64_t sym[S_COUNT];       /* run-time addresses (bias applied), 0 = none */
-	struct elf_section sec_rt, sec_data, sec_bss;
-	int have_rt, have_data, have_bss;
+	struct elf_section sec_rt, sec_data, sec_bss, sec_rodata;
+	int have_rt, have_data, have_bss, have_rodata;
 	uint64_t bias;
 	struct pyrt *rt;
 	char *err;
@@ -376,6 +377,26 @@ static int find_version(struct ctx *c)
 		}
 	}
 	if (pyver_from_filename(rt->binary, &rt->ver, &ft) == 0) {
+		struct pyver lit;
+		size_t len;
+		uint8_t *buf;
+
+		/*
+		 * Seen before the interpreter filled its version buffer (a launched
+		 * program, early): the patch level is still in PY_VERSION, the
+		 * literal in .rodata (issue 9: "3.10" instead of "3.10.13").
+		 */
+		if (c->have_rodata && (buf = read_section(c, &c->sec_rodata, &len)) != NULL) {
+			long at = pyver_scan_literal((const char *)buf, len, rt->ver.major,
+						     rt->ver.minor, &lit);
+
+			free(buf);
+			if (at >= 0) {
+				rt->ver = lit;
+				rt->version_from = "PY_VERSION in .rodata";
+				return ft ? 1 : 0;
+			}
+		}
 		rt->version_from = "file name";
 		return ft ? 1 : 0;
 	}
@@ -467,6 +488,8 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 		c->have_rt = fc->have_rt;
 		c->have_data = fc->have_data;
 		c->have_bss = fc->have_bss;
+		c->sec_rodata = fc->sec_rodata;
+		c->have_rodata = fc->have_rodata;
 		c->bias = cd->start - fc->load_base;
 	}
 	rt->bias = c->bias;

@@ -43,7 +43,8 @@ static int num(const char *s, size_t len, size_t *i, int maxdigits)
 	return n;
 }
 
-int pyver_parse(const char *s, size_t len, struct pyver *v)
+/* "X.Y.Z[{a,b,rc}N][+]" at s: the characters used, or -1. */
+static int parse_number(const char *s, size_t len, struct pyver *v)
 {
 	size_t i = 0;
 	int x;
@@ -77,9 +78,45 @@ int pyver_parse(const char *s, size_t len, struct pyver *v)
 	}
 	if (i < len && s[i] == '+')
 		i++;
-	if (i + 1 >= len || s[i] != ' ' || s[i + 1] != '(')
+	return (int)i;
+}
+
+int pyver_parse(const char *s, size_t len, struct pyver *v)
+{
+	int i = parse_number(s, len, v);
+
+	if (i < 0 || (size_t)i + 1 >= len || s[i] != ' ' || s[i + 1] != '(')
 		return -1;
-	return (int)(i + 2);
+	return i + 2;
+}
+
+long pyver_scan_literal(const char *buf, size_t len, int major, int minor, struct pyver *v)
+{
+	struct pyver cand;
+	long found = -1;
+	size_t i;
+
+	for (i = 0; i + 5 < len; i++) {
+		int n;
+
+		if (buf[i] != (char)('0' + major) || buf[i + 1] != '.')
+			continue;
+		/* not inside a longer number ("13.10.1") */
+		if (i > 0 && ((buf[i - 1] >= '0' && buf[i - 1] <= '9') || buf[i - 1] == '.'))
+			continue;
+		n = parse_number(buf + i, len - i, &cand);
+		if (n < 0 || i + (size_t)n >= len || buf[i + (size_t)n] != '\0' ||
+		    cand.major != major || cand.minor != minor)
+			continue;
+		if (found >= 0 && (cand.micro != v->micro || cand.level != v->level ||
+				   cand.serial != v->serial))
+			return -1; /* two different versions: trust neither */
+		if (found < 0) {
+			*v = cand;
+			found = (long)i;
+		}
+	}
+	return found;
 }
 
 long pyver_scan(const char *buf, size_t len, struct pyver *v)

@@ -32,6 +32,17 @@ int pyver_parse(const char *s, size_t len, struct pyver *v);
 long pyver_scan(const char *buf, size_t len, struct pyver *v);
 
 /*
+ * Find PY_VERSION, the "X.Y.Z" literal of the expected major.minor, in a
+ * read-only data image (.rodata): a NUL-terminated string ending with it,
+ * not inside a longer number (the linker may share it as the tail of a
+ * longer string, e.g. a prefix path ".../3.10.13").  Used before the
+ * interpreter has filled its Py_GetVersion() buffer (a launched program
+ * seen early).  Returns its offset, or -1 if absent or if two different
+ * versions are found.
+ */
+long pyver_scan_literal(const char *buf, size_t len, int major, int minor, struct pyver *v);
+
+/*
  * Guess from a file name: libpython3.12.so.1.0, libpython3.6m.so,
  * libpython3.13t.so, python2.7, python3.14t.  *ft is set to 1 for a
  * free-threaded ("t") name.  micro is -1.  0 or -1.

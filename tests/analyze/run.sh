@@ -187,6 +187,29 @@ n=$("$ANALYZE" sql --no-header "$T_TMP/flip.db" 'SELECT samples FROM captures')
 if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -lt 604 ]; then t_ok "analyze: ... keeping the samples before it ($n)"
 else t_fail "analyze: ... keeping the samples before it" "got '$n'"; fi
 
+# 8 flipped bytes in the middle chunk of web1 (issue 9, bug 7): only that
+# chunk is lost, reading resumes at the next one (its SYNC record says what
+# came before), and the warning names the chunk and the samples lost.
+c0=$(od -An -tu4 -j12 -N4 web1.pyspy | tr -d ' ')       # header size
+s0=$(od -An -tu4 -j$((c0 + 12)) -N4 web1.pyspy | tr -d ' ') # chunk 0 stored size
+c1=$((c0 + 32 + s0))                                      # chunk 1
+s1=$(od -An -tu4 -j$((c1 + 12)) -N4 web1.pyspy | tr -d ' ')
+cp web1.pyspy "$T_TMP/mid.pyspy"
+printf '\377\377\377\377\377\377\377\377' |
+	dd of="$T_TMP/mid.pyspy" bs=1 seek=$((c1 + 32 + s1 / 2)) conv=notrunc status=none
+t_run "$ANALYZE" load -d "$T_TMP/mid.db" "$T_TMP/mid.pyspy"
+t_expect "analyze: a damaged middle chunk is skipped, naming it and the samples lost" 0 '^$' \
+	"^pyspy-analyze: warning: '.*mid.pyspy': chunk 1 damaged \(checksum mismatch\): skipped 1 chunk, ([0-9]+) samples lost; loaded the other [0-9]+ samples$"
+lost=$(sed -n 's/.* 1 chunk, \([0-9]*\) samples lost.*/\1/p' <<<"$T_ERR")
+n=$("$ANALYZE" sql --no-header "$T_TMP/mid.db" 'SELECT samples || " " || complete FROM captures')
+if [ -n "$lost" ] && [ "$lost" -gt 0 ] && [ "$n" = "$((604 - lost)) 1" ]; then
+	t_ok "analyze: ... and keeps every other sample and the trailer ($n, $lost lost)"
+else
+	t_fail "analyze: ... and keeps every other sample and the trailer" "got '$n', lost '$lost'"
+fi
+t_run "$ANALYZE" info "$T_TMP/mid.db"
+t_expect "analyze: info shows the skipped damage" 0 'chunk 1 damaged \(checksum mismatch\): skipped 1 chunk'
+
 # ---------------------------------------------------------------- no samples
 t_run "$ANALYZE" collapsed empty.pyspy
 t_expect "analyze: collapsed of a capture without samples is empty" 0 '^$' '^$'

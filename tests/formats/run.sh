@@ -221,11 +221,11 @@ reports() {
 		real "$tag" "flamegraph output is well-formed XML (xmllint)" xmllint "$d/real.svg"
 		if [ -n "$exact" ]; then
 			real "$tag" "flamegraph output: click compute, search compute -> Matched 43.8%" svg "$d/real.svg" \
-				--frame compute --search compute --expect-matched 43.8 --screenshot "$d/flamegraph.png"
+				--labels --frame compute --search compute --expect-matched 43.8 --screenshot "$d/flamegraph.png"
 			real "$tag" "flamegraph output: search work (nested match) -> Matched 50.0%" svg "$d/real.svg" \
 				--frame '<module>' --search work --expect-matched 50.0
 		else
-			real "$tag" "flamegraph output: hover, click-zoom, reset, search in chromium" svg "$d/real.svg" --screenshot "$d/flamegraph.png"
+			real "$tag" "flamegraph output: hover, click-zoom, reset, search in chromium" svg "$d/real.svg" --labels --screenshot "$d/flamegraph.png"
 		fi
 	fi
 	if produce "$tag" flamegraph "$d/real-threads.svg" "$cap" --threads; then
@@ -380,5 +380,25 @@ if [ -s "$pp" ]; then
 		elif [ -n "$re" ] && ! grep -q -- "$re" "$T_TMP/v.out"; then t_fail "$name" "no '$re' in its output"; show_output 5
 		else t_ok "$name"; fi
 	done
+fi
+
+# Labels of wide glyphs (W, M, m, %, _): every label fits its frame in the
+# font chromium uses here (DejaVu Sans, Verdana's usual stand-in), as
+# written and as the script fits them (svg-flamegraph.mjs "labels" checks).
+if [ -x "$SYNTH" ]; then
+	{
+		echo 'meta hostname=wide rate_hz=100'
+		echo 'process p pid=1 cmdline=wide'
+		echo 'thread t process=p tid=1 name=MainThread main'
+		for i in $(seq 1 40); do
+			echo "tick $((i * 10))ms"
+			echo "sample t /x/WWWmmm.py:MMMMWWWWmmmmwwww_$((i % 5)):$((i % 4 + 1));/x/iiii.py:iiiilllliiii:1;/x/m.py:WMWM%%%%____$((i % 3)):2 gil"
+		done
+		echo 'trailer 500ms'
+	} >"$T_TMP/wide.synth"
+	if "$SYNTH" -o "$T_TMP/wide.pyspy" "$T_TMP/wide.synth" >"$T_TMP/v.out" 2>&1 &&
+		produce wide flamegraph "$T_TMP/wide.svg" "$T_TMP/wide.pyspy"; then
+		real wide "flamegraph labels of wide glyphs fit their frames in chromium" svg "$T_TMP/wide.svg" --labels
+	fi
 fi
 exit 0

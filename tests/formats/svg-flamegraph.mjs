@@ -14,22 +14,25 @@
 //     matching the regex are filled rgb(230,0,230); #matched shows
 //     "Matched: X%" with X the overlap-free share of the matches; the
 //     button turns into "Reset Search", which clears the highlight;
+//   labels (with --labels): every frame's label fits its frame in the font the browser
+//     uses (DejaVu Sans without Verdana): as written in the file, as fitted
+//     by the script on load, and after a zoom;
 //   no JS errors.
 //
 // usage: node svg-flamegraph.mjs FILE.svg [--frame TITLE_PREFIX] [--search REGEX]
-//            [--expect-matched PCT] [--screenshot PNG] [--seconds N]
+//            [--expect-matched PCT] [--screenshot PNG] [--seconds N] [--labels]
 //   --frame           the frame to click (default: the widest frame that is
 //                     narrower than 90% of the root)
 //   --search          the search term (default: the first word of that frame)
 //   --expect-matched  also require "Matched: PCT%" (±0.05) for that term
 //   exit 0 all checks pass, 1 a check failed, 2 timeout/usage
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openBrowser } from './browser.mjs';
 
 const usage = 'usage: svg-flamegraph.mjs FILE.svg [--frame PREFIX] [--search REGEX] [--expect-matched PCT] [--screenshot PNG] [--seconds N]';
 const args = process.argv.slice(2);
-const opt = { frame: null, search: null, expectMatched: null, png: null, seconds: 60 };
+const opt = { frame: null, search: null, expectMatched: null, png: null, seconds: 60, labels: false };
 let file = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -38,6 +41,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--expect-matched') opt.expectMatched = Number(args[++i]);
   else if (a === '--screenshot') opt.png = args[++i];
   else if (a === '--seconds') opt.seconds = Number(args[++i]);
+  else if (a === '--labels') opt.labels = true;
   else if (!file) file = a;
   else { console.error(usage); process.exit(2); }
 }
@@ -108,6 +112,31 @@ const TITLE = /^(.*) \(([0-9][0-9,]*) samples?, ([0-9]+(?:\.[0-9]+)?)%\)$/;
 const nameOf = (title) => { const m = TITLE.exec(title); return m ? m[1] : title; };
 const near = (a, b, tol) => Math.abs(a - b) <= tol;
 
+// Every frame's label fits its frame in the font the browser really uses
+// (DejaVu Sans where Verdana is missing).  static: the labels as written in
+// the file (shown without the script), measured in a probe <text>; else
+// the live labels (the script's, after load or a zoom).
+async function labelsFit(staticTexts) {
+  return page.evaluate((st) => {
+    const NS = 'http://www.w3.org/2000/svg';
+    const gs = [...document.querySelectorAll('#frames > g')];
+    const probe = document.createElementNS(NS, 'text');
+    document.getElementById('frames').appendChild(probe);
+    const bad = [];
+    gs.forEach((g, i) => {
+      const r = g.querySelector('rect'), t = g.querySelector('text');
+      if (!r || !t || g.style.display === 'none' || g.classList.contains('hide')) return;
+      const w = parseFloat(r.getAttribute('width'));
+      let len;
+      if (st) { probe.textContent = st[i] || ''; len = probe.textContent ? probe.getComputedTextLength() : 0; }
+      else len = t.textContent ? t.getComputedTextLength() : 0;
+      if (len > 0 && len > w - 3 + 0.5) bad.push(`${JSON.stringify(st ? st[i] : t.textContent)} is ${len.toFixed(1)} px in a ${w.toFixed(1)} px frame`);
+    });
+    probe.remove();
+    return bad;
+  }, staticTexts);
+}
+
 async function run() {
   const url = `file://${path.resolve(file)}`;
   await page.goto(url, { waitUntil: 'load' });
@@ -152,6 +181,17 @@ async function run() {
   check(badPct.length === 0, `percentages agree with sample counts (total ${total})${badPct.length ? `: ${JSON.stringify(badPct[0].title)}` : ''}`);
   const badW = parsed.filter((f) => !near(f.w, root.w * f.n / total, Math.max(1, 0.01 * root.w * f.n / total)));
   check(badW.length === 0, `frame widths proportional to sample counts${badW.length ? `: ${JSON.stringify(badW[0].title)} is ${badW[0].w.toFixed(1)} px, want ${(root.w * badW[0].n / total).toFixed(1)}` : ''}`);
+  if (opt.labels) {
+    // the labels as written by pyspy-analyze, before the script relabels them
+    const src = readFileSync(file, 'utf8');
+    const staticTexts = [...src.matchAll(/<g><title>[^<]*<\/title><rect[^>]*\/><text[^>]*>([^<]*)<\/text><\/g>/g)]
+      .map((m) => m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'));
+    const font = await page.evaluate(() => getComputedStyle(document.querySelector('#frames text')).fontFamily);
+    let badL = staticTexts.length === parsed.length ? await labelsFit(staticTexts) : [`${staticTexts.length} labels for ${parsed.length} frames`];
+    check(badL.length === 0, `labels as written fit their frames in the font used (${font})${badL.length ? `: ${badL.length}, e.g. ${badL[0]}` : ''}`);
+    badL = await labelsFit(null);
+    check(badL.length === 0, `labels fitted by the script fit their frames${badL.length ? `: ${badL.length}, e.g. ${badL[0]}` : ''}`);
+  }
   const sep = (n) => n.toLocaleString('en-US');
   const badSep = parsed.filter((f) => f.n >= 1000 && f.m[2] !== sep(f.n));
   check(badSep.length === 0, `sample counts use thousands separators${badSep.length ? `: ${JSON.stringify(badSep[0].title)}` : ''}`);
@@ -195,6 +235,10 @@ async function run() {
   const visibleUnrelated = unrelated.filter((f) => shown(f) && after(f).x + after(f).w > 0 && after(f).x < doc.width);
   check(visibleUnrelated.length === 0, `unrelated frames hidden (${unrelated.length})${visibleUnrelated.length ? `: ${JSON.stringify(visibleUnrelated[0].title)} still shown` : ''}`);
   check(ancestors.every(shown), `ancestors stay visible (${ancestors.length})`);
+  if (opt.labels) {
+    const badL = await labelsFit(null);
+    check(badL.length === 0, `labels fit their frames after the zoom${badL.length ? `: ${badL.length}, e.g. ${badL[0]}` : ''}`);
+  }
   if (opt.png) await page.screenshot({ path: opt.png.replace(/(\.png)?$/, '-zoomed.png') });
 
   await clickId('unzoom');

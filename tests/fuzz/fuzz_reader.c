@@ -26,12 +26,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
 
+/* Ids are consecutive; after a gap, ids defined in the lost chunks are skipped. */
+#define NEXT_ID(id, last) do { \
+	ASSERT(gapped ? (id) > (last) : (id) == (last) + 1); \
+	(last) = (id); \
+} while (0)
+
 static void read_all(const uint8_t *data, size_t size)
 {
 	struct psf_reader *r = NULL;
 	struct psf_record rec;
 	uint32_t strings = 0, frames = 0, stacks = 0, procs = 0, threads = 0;
-	int ret;
+	int ret, gapped = 0;
 
 	ret = psf_reader_open_mem(&r, data, size);
 	if (ret < 0) {
@@ -44,29 +50,29 @@ static void read_all(const uint8_t *data, size_t size)
 	while ((ret = psf_reader_next(r, &rec)) > 0) {
 		switch (rec.type) {
 		case PSF_REC_STRING:
-			ASSERT(rec.u.string.id == ++strings);
+			NEXT_ID(rec.u.string.id, strings);
 			ASSERT(rec.u.string.len <= PSF_MAX_STRING);
 			ASSERT(rec.u.string.data[rec.u.string.len] == '\0');
 			ASSERT(strlen(rec.u.string.data) == rec.u.string.len);
 			ASSERT(psf_utf8_valid(rec.u.string.data, rec.u.string.len));
 			break;
 		case PSF_REC_FRAME:
-			ASSERT(rec.u.frame.id == ++frames);
+			NEXT_ID(rec.u.frame.id, frames);
 			ASSERT(rec.u.frame.kind <= PSF_FRAME_SYNTHETIC);
 			ASSERT(rec.u.frame.name <= strings && rec.u.frame.file <= strings &&
 			       rec.u.frame.qualname <= strings);
 			break;
 		case PSF_REC_STACK:
-			ASSERT(rec.u.stack.id == ++stacks);
+			NEXT_ID(rec.u.stack.id, stacks);
 			ASSERT(rec.u.stack.parent < rec.u.stack.id);
 			ASSERT(rec.u.stack.frame >= 1 && rec.u.stack.frame <= frames);
 			break;
 		case PSF_REC_PROCESS:
-			ASSERT(rec.u.process.id == ++procs);
+			NEXT_ID(rec.u.process.id, procs);
 			ASSERT(rec.u.process.pid >= 0 && rec.u.process.ppid >= 0);
 			break;
 		case PSF_REC_THREAD:
-			ASSERT(rec.u.thread.id == ++threads);
+			NEXT_ID(rec.u.thread.id, threads);
 			ASSERT(rec.u.thread.process >= 1 && rec.u.thread.process <= procs);
 			break;
 		case PSF_REC_SAMPLE:
@@ -85,6 +91,13 @@ static void read_all(const uint8_t *data, size_t size)
 			break;
 		case PSF_REC_TRAILER:
 			ASSERT(psf_reader_complete(r));
+			break;
+		case PSF_REC_GAP:
+			/* chunks may be 0: damaged bytes between intact chunks */
+			ASSERT(rec.u.gap.first + (uint64_t)rec.u.gap.chunks <= psf_reader_chunk(r));
+			ASSERT(rec.u.gap.error == PSF_E_CORRUPT || rec.u.gap.error == PSF_E_CHECKSUM ||
+			       rec.u.gap.error == PSF_E_LIMIT);
+			gapped = 1;
 			break;
 		default:
 			ASSERT(psf_rec_name(rec.type) != NULL);

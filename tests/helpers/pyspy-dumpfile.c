@@ -229,6 +229,13 @@ static void print_record(const struct psf_record *rec)
 		printf(" exit_status=%" PRId32, t->exit_status);
 		break;
 	}
+	case PSF_REC_GAP: {
+		const struct psf_gap *g = &rec->u.gap;
+
+		printf(" first=%" PRIu32 " chunks=%" PRIu32 " error=%s samples=%" PRIu64 " offset=%" PRIu64,
+		       g->first, g->chunks, psf_strerror(g->error), g->samples, g->offset);
+		break;
+	}
 	default:
 		printf(" type=0x%02x", rec->type);
 		break;

@@ -110,8 +110,31 @@ static void test_supported(void)
 	CHECK_EQ(layout_for(3, 7, -1)->rt_tstate_current, 1480);
 }
 
+/* PY_VERSION in .rodata, possibly the tail of a longer string (issue 9). */
+static void test_scan_literal(void)
+{
+	static const char ro[] = "xx\0/root/.pyenv/versions/3.10.13\0lib/python3.10\0"
+				 "13.10.1\0" "3.10.13\0";
+	static const char two[] = "\0" "3.10.13\0" "3.10.12\0";
+	static const char rc[] = "\0" "3.13.0rc2\0";
+	struct pyver v;
+
+	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 3, 10, &v), 25);
+	CHECK_EQ(v.micro, 13);
+	CHECK_EQ(v.level, 'f');
+	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 3, 9, &v), -1);  /* other minor */
+	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 2, 10, &v), -1);
+	CHECK_EQ(pyver_scan_literal(two, sizeof(two), 3, 10, &v), -1); /* ambiguous */
+	CHECK(pyver_scan_literal(rc, sizeof(rc), 3, 13, &v) > 0);
+	CHECK_EQ(v.micro, 0);
+	CHECK_EQ(v.level, 'c');
+	CHECK_EQ(v.serial, 2);
+	CHECK_EQ(pyver_scan_literal("3.10", 4, 3, 10, &v), -1);
+}
+
 int main(void)
 {
+	RUN(test_scan_literal);
 	RUN(test_hex);
 	RUN(test_parse);
 	RUN(test_scan);

@@ -216,10 +216,12 @@ static void names(void)
 	for (t = 0; t < 256; t++)
 		if (psf_rec_name(t))
 			known++;
-	CHECK_EQ(known, 13);
+	CHECK_EQ(known, 15); /* 13 on disk in 1.0, SYNC (1.1), GAP (API only) */
 	CHECK_STR(psf_rec_name(PSF_REC_SAMPLE), "sample");
 	CHECK(psf_rec_name(0) == NULL);
-	CHECK(psf_rec_name(0x87) == NULL);
+	CHECK_STR(psf_rec_name(PSF_REC_SYNC), "sync");
+	CHECK_STR(psf_rec_name(PSF_REC_GAP), "gap");
+	CHECK(psf_rec_name(0x88) == NULL);
 }
 
 static void intern_table(void)

@@ -264,6 +264,53 @@ static void truncate_fd(void)
 
 /* ------------------------------------------------------------ flips */
 
+/* Samples among the reference records [from, to). */
+static uint64_t ref_samples(size_t from, size_t to)
+{
+	uint64_t n = 0;
+
+	for (; from < to && from < ref.nrec; from++)
+		n += ref.rec[from].type == PSF_REC_SAMPLE;
+	return n;
+}
+
+/* What reading a damaged copy gave. */
+struct read_out {
+	int ret;                 /* the last psf_reader_next() */
+	size_t before;           /* records before the first gap (or the end) */
+	int bad_prefix;          /* one of them differs from the reference */
+	int ngaps;
+	struct psf_gap gap;      /* the first gap */
+	uint64_t samples;        /* samples read, all */
+	uint64_t gap_samples;    /* samples lost, all gaps */
+	uint64_t dropped;
+};
+
+static void read_damaged(const uint8_t *copy, struct psf_reader **rp, struct read_out *o)
+{
+	struct psf_record rec;
+
+	memset(o, 0, sizeof(*o));
+	o->ret = psf_reader_open_mem(rp, copy, ref.len);
+	if (o->ret != 0)
+		return;
+	while ((o->ret = psf_reader_next(*rp, &rec)) > 0) {
+		if (rec.type == PSF_REC_GAP) {
+			if (!o->ngaps++)
+				o->gap = rec.u.gap;
+			o->gap_samples += rec.u.gap.samples;
+			continue;
+		}
+		if (!o->ngaps) {
+			if (o->before >= ref.nrec || !tu_rec_equal(&rec, &ref.rec[o->before]))
+				o->bad_prefix = 1;
+			o->before++;
+		}
+		o->samples += rec.type == PSF_REC_SAMPLE;
+	}
+	o->dropped = psf_reader_dropped(*rp);
+}
+
 static void byte_flips(void)
 {
 	int seed, failures = 0;
@@ -290,25 +337,28 @@ static void byte_flips(void)
 		} else {
 			size_t k = chunk_at(pos);
 			struct psf_reader *r = NULL;
-			struct psf_record rec;
-			size_t n = 0;
-			int ret, bad = 0;
+			struct read_out o;
+			int bad = 0;
 
-			ret = psf_reader_open_mem(&r, copy, ref.len);
-			if (ret == 0) {
-				while ((ret = psf_reader_next(r, &rec)) > 0) {
-					if (n >= ref.nrec || !tu_rec_equal(&rec, &ref.rec[n]))
-						bad = 1;
-					n++;
-				}
-			}
-			if (n != ref.recs_before[k] || psf_reader_chunk(r) != k ||
-			    (ret != PSF_E_CHECKSUM && ret != PSF_E_CORRUPT) ||
-			    psf_reader_memory(r) > mem_bound())
+			read_damaged(copy, &r, &o);
+			if (o.before != ref.recs_before[k] || o.bad_prefix || psf_reader_memory(r) > mem_bound())
 				bad = 1;
+			if (k + 1 < ref.nchunks) {
+				/* resumed at the next chunk: exactly chunk k and its samples lost */
+				if (o.ret != 0 || o.ngaps != 1 || o.gap.first != k || o.gap.chunks != 1 ||
+				    o.gap.samples != ref_samples(ref.recs_before[k], ref.recs_before[k + 1]) ||
+				    o.samples + o.gap.samples + o.dropped != ref_samples(0, ref.nrec) ||
+				    !psf_reader_complete(r))
+					bad = 1;
+			} else if (o.ngaps != 0 || psf_reader_chunk(r) != k ||
+				   (o.ret != PSF_E_CHECKSUM && o.ret != PSF_E_CORRUPT)) {
+				bad = 1; /* the last chunk: nothing to resume at */
+			}
 			if (bad)
-				printf("#   seed %d: flip at %zu (chunk %zu): %zu records, ret %d, chunk %u\n",
-				       seed, pos, k, n, ret, psf_reader_chunk(r));
+				printf("#   seed %d: flip at %zu (chunk %zu): %zu records before, %d gaps "
+				       "(first %u, %u chunks, %llu samples), ret %d, chunk %u\n",
+				       seed, pos, k, o.before, o.ngaps, o.gap.first, o.gap.chunks,
+				       (unsigned long long)o.gap.samples, o.ret, psf_reader_chunk(r));
 			failures += bad;
 			psf_reader_free(r);
 		}
@@ -320,7 +370,11 @@ static void byte_flips(void)
 	ref_free();
 }
 
-/* Several random bytes overwritten: still a clean prefix, then an error. */
+/*
+ * Several random bytes overwritten: still a clean prefix, then gaps (the
+ * reader resumes at each intact chunk) or, with nothing intact after the
+ * damage, an error.
+ */
 static void random_garbage(void)
 {
 	int seed, failures = 0;
@@ -331,9 +385,7 @@ static void random_garbage(void)
 		uint8_t *copy = malloc(ref.len);
 		size_t first = ref.len, i, nd = 1 + tu_rand(&s) % 8;
 		struct psf_reader *r = NULL;
-		struct psf_record rec;
-		size_t n = 0;
-		int ret;
+		struct read_out o;
 
 		memcpy(copy, ref.buf, ref.len);
 		for (i = 0; i < nd; i++) {
@@ -344,21 +396,23 @@ static void random_garbage(void)
 				first = pos;
 			copy[pos] = v;
 		}
-		ret = psf_reader_open_mem(&r, copy, ref.len);
-		if (ret == 0) {
-			while ((ret = psf_reader_next(r, &rec)) > 0) {
-				if (n >= ref.nrec || !tu_rec_equal(&rec, &ref.rec[n]))
-					failures++;
-				n++;
-			}
-		}
+		read_damaged(copy, &r, &o);
+		if (o.bad_prefix)
+			failures++;
 		if (first < ref.len) {
 			size_t k = chunk_at(first);
 
-			if (ret >= 0 || n != ref.recs_before[k] || psf_reader_chunk(r) != k)
+			/*
+			 * A clean prefix up to the first damaged chunk; then either
+			 * the end (nothing intact after it) or a gap naming it.  When
+			 * reading ends cleanly, every sample is accounted for.
+			 */
+			if (o.before != ref.recs_before[k] ||
+			    (o.ngaps == 0 && (o.ret >= 0 || psf_reader_chunk(r) != k)) ||
+			    (o.ngaps > 0 && o.gap.first != k) ||
+			    (o.ret == 0 && o.samples + o.gap_samples + o.dropped != ref_samples(0, ref.nrec)))
 				failures++;
-		}
-		if (psf_reader_memory(r) > mem_bound())
+		}		if (psf_reader_memory(r) > mem_bound())
 			failures++;
 		psf_reader_free(r);
 		free(copy);
@@ -549,8 +603,13 @@ static void hostile_records(void)
 	/* Unknown types: critical refused, ancillary skipped (§5.1). */
 	CHECK_EQ(ONE("\x07\x01\x00"), PSF_E_UNSUPPORTED);
 	CHECK_EQ(ONE("\x7f\x00"), PSF_E_UNSUPPORTED);
-	CHECK_EQ(one_chunk("\x87\x03xyz\x01\x02\x01" "a", 9, &n), 0);
+	CHECK_EQ(one_chunk("\x88\x03xyz\x01\x02\x01" "a", 9, &n), 0);
 	CHECK_EQ(n, 1);
+	/* SYNC (0x87, 1.1) only as a chunk's first record, never counting less. */
+	CHECK_EQ(one_chunk("\x01\x02\x01" "a" "\x87\x06\x00\x00\x00\x00\x00\x00", 12, &n), PSF_E_CORRUPT);
+	CHECK_EQ(one_chunk("\x87\x06\x00\x00\x00\x00\x00\x00\x01\x02\x01" "a", 12, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(one_chunk("\x87\x05\x00\x00\x00\x00\x00", 7, &n), PSF_E_CORRUPT);
 	CHECK_EQ(one_chunk("\xff\x00", 2, &n), 0);
 	CHECK_EQ(n, 0);
 	/* A record after the TRAILER. */
