@@ -561,10 +561,13 @@ def run_truth(args, label, python, wl, script, work, res):
             rc, c, e = Run(capture_argv(args, t.pid, R, G, blocking, files[k])).wait(G + 60)
             if rc:
                 err[k] = "exit %s: %s" % (rc, e)
+        peers = {}
         if austin_status(label, res["version"]) is None:
             rc, c, e = Run(austin_argv(t.pid, R, os.path.join(work, "gt-austin.txt")), stop_after=G).wait(G + 60)
+            peers["austin"] = {"rc": rc, "stderr": e}
         if res["version"].startswith("3.15") and args.sampler315:
             rc, c, e = Run(sampler315_argv(python, t.pid, R, G, os.path.join(work, "gt-cpython.txt"))).wait(G + 60)
+            peers["cpython"] = {"rc": rc, "stderr": e}
         # stop the logger; every thread writes its log at its next event
         os.kill(t.pid, signal.SIGUSR2)
         db = Db(args, os.path.join(work, "gt.db"), [v for v in files.values() if os.path.exists(v)])
@@ -598,6 +601,7 @@ def run_truth(args, label, python, wl, script, work, res):
             out[k] = truth_peer(s, possible)
     if err:
         out["errors"] = err
+    out["peer_status"] = peers
     res["truth"] = out
 
 

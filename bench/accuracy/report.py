@@ -95,9 +95,10 @@ def peer_state(r, c, peer):
     why = (st or {}).get("stderr") or ""
     if e and e["samples"]:
         return "no stacks (%d empty samples)" % e["samples"]
-    if st and st.get("rc"):
+    if st and st.get("rc") and st["rc"] != -2:
         return "failed (exit %s: %s)" % (st["rc"], why[:80])
-    return "no samples"
+    # austin runs until the harness stops it (SIGINT, -2)
+    return "no samples%s" % (" (%s)" % why[:80] if why else "")
 
 
 def block_header(r):
@@ -222,7 +223,8 @@ def block_peers(r):
             continue
         st = {}
         for peer in ("austin", "cpython"):
-            states = sorted({peer_state(r, c, peer) for c in cs})
+            states = sorted({re.sub(r"\(\d+ empty samples\)", "(only empty stacks)", peer_state(r, c, peer))
+                             for c in cs})
             st[peer] = "ran" if states == ["ran"] else "; ".join(states)
 
         def cpu(mode):
