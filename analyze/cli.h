@@ -37,6 +37,9 @@ enum cli_code {
 	CLI_CSV,
 	CLI_NO_HEADER,
 	CLI_WINDOW,
+	CLI_DIFF,
+	CLI_BASE_FROM,
+	CLI_BASE_TO,
 };
 
 struct cli_opt {
