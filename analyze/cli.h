@@ -39,6 +39,9 @@ enum cli_code {
 	CLI_LOCALS,
 	CLI_NO_PARTIAL,
 	CLI_WINDOW,
+	CLI_DIFF,
+	CLI_BASE_FROM,
+	CLI_BASE_TO,
 };
 
 struct cli_opt {

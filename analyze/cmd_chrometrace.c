@@ -20,6 +20,7 @@
  */
 #include "cmd_chrometrace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,8 @@ struct ct_thread {
 	int pid;                 /* as written */
 	int64_t tid;
 	int seen;
+	char ids[64];            /* ",\"pid\":P,\"tid\":T,\"ts\":" of its events */
+	size_t ids_len;
 };
 
 struct ct {
@@ -172,7 +175,7 @@ static void ct_close(FILE *fp, struct ct *c, struct ct_thread *t, uint32_t keep,
 		ct_event_start(c);
 		strbuf_adds(&c->obuf, "{\"ph\":\"X\",");
 		strbuf_adds(&c->obuf, c->name_json[o->label]);
-		strbuf_addf(&c->obuf, ",\"pid\":%d,\"tid\":%lld,\"ts\":", t->pid, (long long)t->tid);
+		strbuf_add(&c->obuf, t->ids, t->ids_len);
 		ct_us(&c->obuf, o->start);
 		strbuf_adds(&c->obuf, ",\"dur\":");
 		ct_us(&c->obuf, dur);
@@ -322,6 +325,9 @@ static int ct_run(FILE *fp, struct ct *c)
 		/* No OS tid known (2.7-3.10 without a native id): a stable stand-in. */
 		t->tid = th->tid > 0 ? th->tid : (int64_t)(th->py_thread_id & 0x7fffffff);
 		t->last = -1;
+		/* (formatted once: printf per event was a third of the time) */
+		t->ids_len = (size_t)snprintf(t->ids, sizeof(t->ids), ",\"pid\":%d,\"tid\":%lld,\"ts\":", t->pid,
+					      (long long)t->tid);
 	}
 	fputs("{\"traceEvents\":[", fp);
 	it = samples_open(m, f);

@@ -532,6 +532,23 @@ static void ff_write(FILE *fp, struct ff *f)
 			strbuf_addc(&sb, ',');
 		ff_thread_write(fp, &sb, f, order[i]);
 	}
+	/* The profiler needs a thread to show (an empty one is fine). */
+	if (n == 0)
+		strbuf_adds(&sb, "{\"name\":\"no samples\",\"isMainThread\":true,\"processType\":\"default\","
+				 "\"processName\":\"\",\"pid\":\"0\",\"tid\":0,\"processStartupTime\":0,"
+				 "\"processShutdownTime\":null,\"registerTime\":0,\"unregisterTime\":null,"
+				 "\"pausedRanges\":[],\"samples\":{\"stack\":[],\"time\":[],\"eventDelay\":[],"
+				 "\"weight\":null,\"weightType\":\"samples\",\"length\":0},\"stackTable\":{\"frame\":[],"
+				 "\"category\":[],\"subcategory\":[],\"prefix\":[],\"length\":0},\"frameTable\":{"
+				 "\"address\":[],\"category\":[],\"subcategory\":[],\"func\":[],\"innerWindowID\":[],"
+				 "\"implementation\":[],\"optimizations\":[],\"line\":[],\"column\":[],\"inlineDepth\":[],"
+				 "\"nativeSymbol\":[],\"length\":0},\"funcTable\":{\"name\":[],\"isJS\":[],"
+				 "\"relevantForJS\":[],\"resource\":[],\"fileName\":[],\"lineNumber\":[],"
+				 "\"columnNumber\":[],\"length\":0},\"resourceTable\":{\"lib\":[],\"name\":[],"
+				 "\"host\":[],\"type\":[],\"length\":0},\"nativeSymbols\":{\"libIndex\":[],"
+				 "\"address\":[],\"name\":[],\"functionSize\":[],\"length\":0},\"markers\":{"
+				 "\"data\":[],\"name\":[],\"startTime\":[],\"endTime\":[],\"phase\":[],\"category\":[],"
+				 "\"length\":0}}");
 	strbuf_adds(&sb, "],\"shared\":{\"stringArray\":[");
 	for (k = 0; k < f->nstrs; k++) {
 		if (k)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "diff.h"
 #include "escape.h"
 #include "flamegraph_js.h"
 #include "fmt.h"
@@ -33,6 +34,7 @@ struct fg_opts {
 	long width;
 	double minwidth;
 	int upright;
+	struct diff_args diff;
 };
 
 static const struct cli_opt fg_opts[] = {
@@ -41,6 +43,7 @@ static const struct cli_opt fg_opts[] = {
 	{"width", CLI_WIDTH, "PIXELS", "image width (default 1200)"},
 	{"minwidth", CLI_MINWIDTH, "PIXELS", "omit frames narrower than this (default 0.1)"},
 	{"upright", CLI_UPRIGHT, NULL, "root at the bottom (default: icicle, root at the top)"},
+	DIFF_OPT_ENTRIES,
 	CLI_END,
 };
 
@@ -64,6 +67,10 @@ static int fg_option(void *ctx, int code, const char *arg)
 	case CLI_UPRIGHT:
 		o->upright = 1;
 		return 1;
+	case CLI_DIFF:
+	case CLI_BASE_FROM:
+	case CLI_BASE_TO:
+		return diff_option(&o->diff, code, arg);
 	default:
 		return 0;
 	}
@@ -165,6 +172,22 @@ static void fg_color(char *buf, size_t cap, const char *label, int kind)
 		snprintf(buf, cap, "rgb(%d,%d,%d)", 205 + (int)(50 * v3), (int)(230 * v1), (int)(55 * v2));
 }
 
+/*
+ * Differential colour, as flamegraph.pl's: red for a frame whose share
+ * grew, blue for one that shrank, the deeper the larger the change
+ * relative to the largest one; white-ish when unchanged.
+ */
+static void fg_diff_color(char *buf, size_t cap, double change, double max)
+{
+	double x = max > 0 ? change / max : 0;
+	int v = (int)(210 - 210 * (x < 0 ? -x : x) + 0.5);
+
+	if (x >= 0)
+		snprintf(buf, cap, "rgb(255,%d,%d)", v, v);
+	else
+		snprintf(buf, cap, "rgb(%d,%d,255)", v, v);
+}
+
 /* Whether node is drawn, and the deepest drawn level. */
 static uint32_t fg_layout(const struct agg *a, double wpt, double minwidth, uint64_t *xoff)
 {
@@ -186,7 +209,7 @@ static uint32_t fg_layout(const struct agg *a, double wpt, double minwidth, uint
 }
 
 static void fg_write(FILE *fp, const struct agg *a, const struct fg_opts *o, const char *title,
-		     const char *subtitle)
+		     const char *subtitle, const struct diff *d)
 {
 	uint64_t total = a->nodes[0].total;
 	double width = (double)o->width, wpt = total ? (width - 2 * FG_XPAD) / (double)total : 0;
@@ -249,11 +272,20 @@ static void fg_write(FILE *fp, const struct agg *a, const struct fg_opts *o, con
 			fg_color(color, sizeof(color), label, node ? a->label_kind[n->label] : AGG_PROCESS);
 			if (!node)
 				snprintf(color, sizeof(color), "rgb(230,230,210)");
+			else if (d)
+				fg_diff_color(color, sizeof(color), diff_change(d, a, node), d->max_change);
 			strbuf_reset(&sb);
 			xml_escape(&sb, label);
-			fprintf(fp, "<g><title>%s (%s samples, %.2f%%)</title>", sb.buf,
-				fmt_count(num, sizeof(num), n->total),
-				100.0 * (double)n->total / (double)total);
+			if (d && node)
+				/* flamegraph.pl's differential title: the change last */
+				fprintf(fp, "<g><title>%s (%s samples, %.2f%%; %+.2f%%)</title>", sb.buf,
+					fmt_count(num, sizeof(num), n->total),
+					100.0 * (double)n->total / (double)total,
+					100.0 * diff_change(d, a, node));
+			else
+				fprintf(fp, "<g><title>%s (%s samples, %.2f%%)</title>", sb.buf,
+					fmt_count(num, sizeof(num), n->total),
+					100.0 * (double)n->total / (double)total);
 			fprintf(fp, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\""
 				    " rx=\"2\" ry=\"2\"/>",
 				x, y, w, FG_FRAME_HEIGHT - 1, color);
@@ -274,12 +306,19 @@ static void fg_write(FILE *fp, const struct agg *a, const struct fg_opts *o, con
 	free(xoff);
 }
 
-static const char fg_synopsis[] = "flamegraph [FILTERS] [--title TEXT] [-o FILE] SOURCE...";
+static const char fg_synopsis[] =
+	"flamegraph [FILTERS] [--title TEXT] [--diff BASE [--base-from S] [--base-to S]] [-o FILE]\n"
+	"       SOURCE...";
 static const char fg_description[] =
 	"Write an interactive flame graph (SVG, self-contained): hover for sample counts,\n"
 	"click a frame to zoom, 'Reset Zoom', 'Search' (or Ctrl-F) with a regular\n"
 	"expression to highlight matching frames and see their share.  Icicle layout\n"
-	"(root at the top) like py-spy, unless --upright.";
+	"(root at the top) like py-spy, unless --upright.\n"
+	"\n"
+	"With --diff BASE, a differential flame graph: frame widths are SOURCE's samples,\n"
+	"colours each frame's change of share against BASE (the same filters applied to\n"
+	"it, except --base-from/--base-to): red grew, blue shrank, white unchanged;\n"
+	"titles end with the change in percentage points.";
 
 /* The filters, and the partial share when there are partial samples. */
 static char *fg_subtitle(const struct filter *f, const struct agg_stats *s)
@@ -302,36 +341,51 @@ int cmd_flamegraph(int argc, char **argv)
 {
 	const struct cli_opt *const tables[4] = {fg_opts, filter_opts, report_output_opts,
 						 cli_common_opts};
-	struct fg_opts o = {NULL, 1200, 0.1, 0};
+	struct fg_opts o = {NULL, 1200, 0.1, 0, {NULL, 0, 0, 0, 0}};
 	struct report r;
 	struct agg a;
+	struct diff d;
 	struct out out;
 	char *title = NULL, *subtitle = NULL;
-	int ret = EXIT_RUNTIME;
+	int ret = EXIT_RUNTIME, show;
 
 	report_parse(&r, argc, argv, tables, fg_synopsis, fg_description, fg_option, &o);
 	out_refuse_tty(r.output, "an SVG flame graph", "profile.svg");
+	if ((o.diff.has_from || o.diff.has_to) && !o.diff.base)
+		usage_error("--base-from and --base-to need --diff BASE");
 	memset(&a, 0, sizeof(a));
+	memset(&d, 0, sizeof(d));
 	if (out_open(&out, r.output) < 0) {
 		report_close(&r);
 		return EXIT_RUNTIME;
 	}
 	if (report_open(&r) < 0 ||
-	    agg_run(&a, r.m, &r.f, filter_show_processes(&r.f, r.m), 0) < 0) {
+	    agg_run(&a, r.m, &r.f, (show = filter_show_processes(&r.f, r.m)), 0) < 0) {
 		out_abort(&out);
 		goto done;
 	}
 	agg_sort(&a);
+	if (o.diff.base && diff_open(&d, &a, &o.diff, &r.f, show, 0) < 0) {
+		out_abort(&out);
+		goto done;
+	}
 	if (a.nodes[0].total == 0)
 		warning("no samples match the filters; the flame graph is empty");
 	title = o.title ? xstrdup(o.title) : report_title(r.m);
 	subtitle = fg_subtitle(&r.f, &a.stats);
-	fg_write(out.fp, &a, &o, title, subtitle);
+	if (o.diff.base) {
+		char *s = subtitle;
+
+		subtitle = xasprintf("%s%sdifference against %s", s, *s ? "; " : "", o.diff.base);
+		free(s);
+	}
+	fg_write(out.fp, &a, &o, title, subtitle, o.diff.base ? &d : NULL);
 	if (out_close(&out) == 0)
 		ret = EXIT_OK;
 done:
 	free(title);
 	free(subtitle);
+	diff_release(&d);
 	agg_release(&a);
 	report_close(&r);
 	return ret;

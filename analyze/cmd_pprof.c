@@ -36,7 +36,9 @@
 #include "samples.h"
 #include "strbuf.h"
 
-#define PP_MAX_WINDOWS 1000000
+/* Window numbers (only windows with samples are kept, so this bounds the
+ * numbering, not memory). */
+#define PP_MAX_WINDOWS 0xfffffff0u
 
 /* Protobuf wire types. */
 #define PB_VARINT 0
@@ -388,9 +390,9 @@ static int pp_scan(struct pp *s)
 			int64_t at = c->start_wall_ns + x.t - s->origin;
 			int64_t w = at > 0 ? at / s->window_ns : 0;
 
-			if (w >= PP_MAX_WINDOWS) {
+			if (w >= (int64_t)PP_MAX_WINDOWS) {
 				samples_free(it);
-				return error("more than %d windows; choose a longer --window", PP_MAX_WINDOWS);
+				return error("more than %u windows; choose a longer --window", PP_MAX_WINDOWS);
 			}
 			k.window = (uint32_t)w;
 		}
@@ -658,7 +660,8 @@ static int pp_run(struct pp *s, struct out *o)
 	pp_span(s);
 	if (pp_scan(s) < 0)
 		goto out;
-	qsort(s->e, s->ne, sizeof(*s->e), cmp_entries);
+	if (s->ne)
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_entries);
 	if (!s->kept)
 		warning("no samples match the filters; the profile is empty");
 	if (!s->window_ns) {

@@ -102,6 +102,32 @@ done
 if [ -z "$stale" ]; then t_ok "analyze: no stale expected outputs"
 else t_fail "analyze: no stale expected outputs" "not in golden.list:$stale"; fi
 
+# ---------------------------------------------------------------- diff
+# Against itself, a differential collapsed has equal columns; against a
+# capture with twice the samples (two copies loaded from different
+# windows), BASE's counts are scaled to SOURCE's total.
+(cd "$DATA" && "$ANALYZE" collapsed --idle --threads --diff web1.pyspy web1.pyspy) >"$T_TMP/self.diff" 2>&1
+(cd "$DATA" && "$ANALYZE" collapsed --idle --threads web1.pyspy) >"$T_TMP/self.folded" 2>&1
+if [ -s "$T_TMP/self.diff" ] && awk '{ if ($(NF-1) != $NF) bad = 1 } END { exit bad }' "$T_TMP/self.diff" &&
+	diff <(sed -E 's/ [0-9]+$//' "$T_TMP/self.diff") "$T_TMP/self.folded" >/dev/null; then
+	t_ok "analyze: collapsed --diff of a capture against itself: equal counts, the same stacks"
+else
+	t_fail "analyze: collapsed --diff of a capture against itself: equal counts, the same stacks"
+	head -n 5 "$T_TMP/self.diff" | sed 's/^/    /'
+fi
+(cd "$DATA" && "$ANALYZE" collapsed --diff web1.pyspy --to 1.0 --base-from 0 --base-to 2.1 web1.pyspy) >"$T_TMP/half.diff" 2>&1
+src=$(awk '{ s += $NF } END { print s }' "$T_TMP/half.diff")
+base=$(awk '{ s += $(NF-1) } END { print s }' "$T_TMP/half.diff")
+# rounding: at most half a sample per line
+lines=$(wc -l <"$T_TMP/half.diff")
+if [ -n "$src" ] && [ "$src" -gt 0 ] && [ $(( base > src ? base - src : src - base )) -le "$lines" ]; then
+	t_ok "analyze: collapsed --diff scales BASE to SOURCE's total ($base vs $src)"
+else
+	t_fail "analyze: collapsed --diff scales BASE to SOURCE's total" "BASE $base, SOURCE $src"
+fi
+t_run "$ANALYZE" flamegraph --diff "$DATA/nonexistent.pyspy" "$DATA/web1.pyspy"
+t_expect "analyze: flamegraph --diff with a missing BASE fails (exit 1)" 1 '^$' "cannot open '.*nonexistent.pyspy'"
+
 # ---------------------------------------------------------------- database
 cd "$DATA" || exit 1
 DB=$T_TMP/all.db

@@ -340,6 +340,21 @@ pprof_windows() {
 }
 pprof_windows
 
+# Nothing selected: still files the clients accept (empty, with a warning).
+if [ -n "$big" ] && [ -s "$big" ]; then
+	for c in "pprof:empty.pb.gz:pprof" "pprof:empty.pb.gz:goraw" "chrometrace:empty.trace.json:trace" \
+		"firefox:empty.firefox.json:ffcheck" "firefox:empty.firefox.json:ffload"; do
+		IFS=: read -r rep f v <<<"$c"
+		name="formats: $v accepts pyspy-analyze $rep output with no sample selected"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		if ! "$ANALYZE" "$rep" --pid 999999 -o "$T_TMP/$f" "$big" 2>"$T_TMP/v.out" ||
+			! grep -q "no samples match" "$T_TMP/v.out"; then
+			t_fail "$name" "pyspy-analyze $rep: no warning or failed"; show_output 3; continue
+		fi
+		if validate "$v" "$T_TMP/$f"; then t_ok "$name"; else t_fail "$name"; show_output 5; fi
+	done
+fi
+
 # The validators reject broken copies of pyspy's own output.
 tr=$T_TMP/app/real.trace.json
 if [ -s "$tr" ]; then
