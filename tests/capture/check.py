@@ -890,7 +890,7 @@ def check_dump(r, cap, src, args):
 
     if not os.environ.get("ANALYZE"):
         return
-    rc, out, err = run_analyze(["dump", cap.path])
+    rc, out, err = run_analyze(["dump", "--locals", cap.path])
     pid = int(cap.meta["pid"])
     short = os.path.basename(src)
     block = ["Thread %d (idle): \"MainThread\"" % pid,
@@ -911,7 +911,7 @@ def check_dump(r, cap, src, args):
                       r'Thread \d+ \(idle\): "sleepy"', out),
             "rc %d %s\n%s\n%s" % (rc, err.strip()[:200], out[:1500],
                                    "\n".join(l for l in out.splitlines() if l.startswith("Thread"))))
-    rc, out, err = run_analyze(["dump", "--json", cap.path])
+    rc, out, err = run_analyze(["dump", "--json", "--locals", cap.path])
     try:
         js = json.loads(out)
     except ValueError as e:
