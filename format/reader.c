@@ -111,6 +111,7 @@ struct psf_reader {
 	int resyncing;           /* loading a chunk found by the scan */
 	int no_sync;             /* ... and it had no SYNC: a 1.0 writer */
 	uint64_t sync_gap;       /* samples lost, from that SYNC */
+	int sync_jump;           /* a SYNC of an intact sequence counted more than was read */
 	int gap_pending;         /* hand out r->gap next */
 	struct psf_gap gap;
 	struct id_range lost[SP_N][GAP_RANGES];
@@ -930,11 +931,17 @@ static int sync_validate(struct psf_reader *r, const uint8_t *body, size_t len)
 	for (sp = 0; sp < SP_N; sp++) {
 		uint32_t *c = count_of(&r->vc, sp);
 
+		if (ids[sp] > *c && !r->resyncing)
+			r->sync_jump = 1;
 		lost_add(r, sp, *c + 1, ids[sp]);
 		*c = ids[sp];
 	}
 	if (r->resyncing)
 		r->sync_gap = samples - r->v_samples;
+	if (!r->resyncing && samples > r->v_samples) {
+		r->sync_jump = 1;
+		r->sync_gap = samples - r->v_samples;
+	}
 	r->v_samples = samples;
 	return 0;
 }
@@ -1173,7 +1180,20 @@ static int chunk_next(struct psf_reader *r)
 	int ret;
 
 	vstate_save(r, &before);
+	r->sync_jump = 0;
+	r->sync_gap = 0;
 	ret = chunk_load(r, NULL);
+	if (ret == 1 && r->sync_jump) {
+		/* No damage here, yet the SYNC counts what never arrived (a
+		 * chunk the writer had to cut off, or hostile input): say it,
+		 * as a gap of no whole chunk before this one. */
+		r->gap.first = r->chunk;
+		r->gap.chunks = 0;
+		r->gap.error = PSF_E_CORRUPT;
+		r->gap.samples = r->sync_gap;
+		r->gap.offset = r->chunk_off;
+		r->gap_pending = 1;
+	}
 	if (ret >= 0 || !is_damage(ret))
 		return ret;
 	vstate_restore(r, &before);

@@ -4,6 +4,7 @@
 #include "python/pyrt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,7 +471,19 @@ static enum pyrt_status try_binary(struct ctx *c, const struct cand *cd)
 		if (!fc) {
 			/* The path in maps may not lead to the file from here (the
 			 * target's root, mount namespace, a deleted file): */
-			int fd = proc_open_mapped(c->pid, cd->map, tried, sizeof(tried));
+			int fd;
+
+			/* pyrt_discover_binary() (tests, fuzzers) names a local
+			 * file and has no mapping to match it against. */
+			if (cd->map) {
+				fd = proc_open_mapped(c->pid, cd->map, tried, sizeof(tried));
+			} else {
+				fd = open(cd->path, O_RDONLY | O_CLOEXEC);
+				if (fd < 0) {
+					fd = -errno;
+					snprintf(tried, sizeof(tried), "%s (%s)", cd->path, strerror(errno));
+				}
+			}
 			if (fd < 0)
 				return set_err(c, fd == -EACCES ? PYRT_E_PERM : PYRT_E_NOTPYTHON,
 					       "cannot open '%s' of process %d: tried %s", cd->path,

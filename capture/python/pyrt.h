@@ -59,10 +59,11 @@ struct proc_maps;
 
 /*
  * What pyrt_discover() does with one candidate ELF file once /proc/PID/maps
- * named it: path as the target sees it (opened through /proc/PID/root),
- * mapped from offset 0 at start, maps the target's mappings (pointers must
- * fall in readable ones).  For the unit tests and the fuzzer, which serve
- * the target's memory from a buffer (mem_image_install()).  No caching.
+ * named it, for the unit tests and the fuzzer, which serve the target's
+ * memory from a buffer (mem_image_install()): path is a file this process
+ * opens itself (no mapping to match it against), mapped from offset 0 at
+ * start; maps the target's mappings (pointers must fall in readable ones).
+ * No caching.
  */
 enum pyrt_status pyrt_discover_binary(pid_t pid, const struct proc_maps *maps, const char *path,
 				      uint64_t start, struct pyrt *rt, char *err, size_t errcap);

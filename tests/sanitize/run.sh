@@ -74,7 +74,7 @@ fi
 # prints UBSan reports to stderr only, which the tests redirect anywhere).
 cap_build=${SAN_CAPTURE_BUILD:-build/san-capture}
 start=$(date +%s)
-if ! $MAKE --no-print-directory BUILD="$cap_build" SANITIZE=address,undefined \
+if ! $MAKE --no-print-directory BUILD="$cap_build" BIN="$cap_build/bin" SANITIZE=address,undefined \
 	CFLAGS="${CFLAGS:-} -fsanitize-undefined-trap-on-error" \
 	"$cap_build/bin/pyspy-capture" >"$log" 2>&1; then
 	echo "not ok - asan: capture: build # make failed"
