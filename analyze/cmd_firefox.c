@@ -126,7 +126,8 @@ static int func_eq(const void *ctx, uint32_t id, const void *key)
 
 static uint32_t ff_gfunc_add(struct ff *f, const struct ff_func *k)
 {
-	uint64_t h = hash_combine(hash_combine(hash_u64(k->name), k->file), (uint64_t)(uint32_t)k->first << 8 | k->cat);
+	uint64_t h = hash_combine(hash_combine(hash_u64(k->name), k->file),
+				  (uint64_t)(uint32_t)k->first << 8 | k->cat);
 	uint32_t id = idset_find(&f->fset, h, func_eq, f, k);
 
 	if (id)

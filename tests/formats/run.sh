@@ -360,6 +360,23 @@ if [ -n "$big" ] && [ -s "$big" ]; then
 	done
 fi
 
+# Partial samples (under <partial>, or left out with --no-partial) and
+# missed ticks (weights, not periods): files the real clients accept.
+for opt in "" "--no-partial"; do
+	for c in "pprof:pb.gz:pprof" "pprof:pb.gz:goraw" "chrometrace:trace.json:trace" "chrometrace:trace.json:ffload" \
+		"firefox:firefox.json:ffcheck" "firefox:firefox.json:ffload"; do
+		IFS=: read -r rep ext v <<<"$c"
+		f=$T_TMP/partial${opt:+-np}.$ext
+		name="formats: $v accepts pyspy-analyze $rep${opt:+ $opt} of partial.pyspy stall.pyspy"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		# shellcheck disable=SC2086
+		if ! (cd "$PYSPY_ROOT/tests/data/analyze" && "$ANALYZE" "$rep" $opt -o "$f" partial.pyspy stall.pyspy) >"$T_TMP/v.out" 2>&1; then
+			t_fail "$name" "pyspy-analyze $rep failed"; show_output 3; continue
+		fi
+		if validate "$v" "$f"; then t_ok "$name"; else t_fail "$name"; show_output 5; fi
+	done
+done
+
 # The validators reject broken copies of pyspy's own output.
 tr=$T_TMP/app/real.trace.json
 if [ -s "$tr" ]; then
