@@ -6,12 +6,15 @@
  * Samples become complete ("X") events the way a flame chart is drawn: a
  * frame opens at the first of consecutive samples of its thread that have
  * it at the same depth below the same callers, and closes when a sample
- * no longer has it.  A kept sample stands for the time until the thread's
- * next sample (of any kind), at most CT_MAX_PERIODS sampling periods, so
- * samples left out by the filters (idle, --gil) and sampler stalls are
- * gaps in the timeline.  Frames are told apart by their label (filters
- * --nolineno, --function, --qualname, --full-filenames apply), so with
- * --nolineno a function that moves from line to line stays one event.
+ * no longer has it.  A kept sample stands for the real time it weighs,
+ * as in top and speedscope: samples.w, the time since the thread's
+ * previous sample (of any kind), capped by the loader (docs/schema.md),
+ * so it covers [t - w, t]; samples left out by the filters (idle, --gil)
+ * and sampler stalls are gaps in the timeline.  Frames are told apart by
+ * their label (filters --nolineno, --function, --qualname,
+ * --full-filenames apply), so with --nolineno a function that moves from
+ * line to line stays one event.  A partial sample's frames are under an
+ * AGG_PARTIAL_LABEL frame, its root.
  *
  * Timestamps are microseconds since the start of the earliest selected
  * capture (or --from); otherData.start_time_unix_ns gives that instant.
@@ -34,8 +37,9 @@
 #include "samples.h"
 #include "strbuf.h"
 
-#define CT_MAX_PERIODS 4
 #define CT_MAX_DEPTH 4096
+/* In ct.path: the <partial> root frame, not a stack id. */
+#define CT_PARTIAL UINT32_MAX
 
 struct ct_open {
 	uint32_t label;
@@ -46,8 +50,7 @@ struct ct_thread {
 	struct ct_open *open;
 	uint32_t depth;
 	unsigned long cap;
-	int64_t last;            /* time of the last kept sample, -1 = none */
-	int64_t period;
+	int64_t last;            /* end (time) of the last kept sample, -1 = none */
 	int pid;                 /* as written */
 	int64_t tid;
 	int seen;
@@ -68,8 +71,9 @@ struct ct {
 	char **texts;
 	struct u64map frame_label; /* frame << 32 | line -> label */
 	struct strbuf tmp, obuf;
-	uint32_t *path;
+	uint32_t *path;          /* stack ids, leaf first; CT_PARTIAL = <partial> */
 	unsigned long cap_path;
+	uint32_t partial_label;  /* label of <partial>, 0 = not made yet */
 	int64_t origin;
 	uint64_t events;
 };
@@ -125,6 +129,44 @@ static uint32_t ct_label(struct ct *c, uint32_t frame, int32_t line)
 	}
 	u64map_put(&c->frame_label, key, id);
 	return id;
+}
+
+/* The label of the AGG_PARTIAL_LABEL root frame of partial samples. */
+static uint32_t ct_partial_label(struct ct *c)
+{
+	struct strbuf sb;
+	uint64_t h;
+	uint32_t id;
+
+	if (c->partial_label)
+		return c->partial_label;
+	h = hash_bytes(AGG_PARTIAL_LABEL, strlen(AGG_PARTIAL_LABEL));
+	id = idset_find(&c->lset, h, text_eq, c, AGG_PARTIAL_LABEL);
+	if (!id) {
+		id = ++c->nlabels;
+		xgrow((void **)&c->texts, &c->cap_labels, (unsigned long)id + 1, sizeof(char *));
+		c->name_json = xrealloc(c->name_json, c->cap_labels * sizeof(char *));
+		c->args_json = xrealloc(c->args_json, c->cap_labels * sizeof(char *));
+		c->texts[id] = xstrdup(AGG_PARTIAL_LABEL);
+		strbuf_init(&sb);
+		strbuf_adds(&sb, "\"cat\":\"other\",\"name\":");
+		json_string(&sb, AGG_PARTIAL_LABEL);
+		c->name_json[id] = strbuf_detach(&sb);
+		c->args_json[id] = xstrdup("{}");
+		idset_add(&c->lset, h, id);
+	}
+	c->partial_label = id;
+	return id;
+}
+
+/* Label of path entry s: a stack node's frame, or <partial>. */
+static uint32_t ct_path_label(struct ct *c, uint32_t s)
+{
+	const struct model *m = c->r->m;
+
+	if (s == CT_PARTIAL)
+		return ct_partial_label(c);
+	return ct_label(c, m->stack_frame[s], m->stack_line[s]);
 }
 
 /* ns as microseconds with 3 decimals, exactly. */
@@ -193,38 +235,41 @@ static void ct_sample(FILE *fp, struct ct *c, const struct sample *x)
 	const struct model *m = c->r->m;
 	const struct m_capture *cap = &m->captures[x->capture];
 	struct ct_thread *t = &c->th[x->thread];
-	int64_t at = cap->start_wall_ns + x->t - c->origin;
+	/* The sample covers [at - w, at]: the time since the thread's previous one. */
+	int64_t at = cap->start_wall_ns + x->t - c->origin, start = at - x->w;
 	unsigned long n = 0;
 	uint32_t st, d;
 
-	if (t->depth) {
-		int64_t end = t->last + CT_MAX_PERIODS * t->period;
-
-		/* The previous sample's time ends here, or earlier after a stall. */
-		if (!x->keep || end < at)
-			ct_close(fp, c, t, 0, end < at ? end : at);
-	}
+	/* The previous sample's time ended at its own; a gap follows it when
+	 * this one is left out or covers less than the time since. */
+	if (t->depth && (!x->keep || t->last < start))
+		ct_close(fp, c, t, 0, t->last);
 	if (!x->keep)
 		return;
 	t->seen = 1;
+	if (start < t->last)
+		start = t->last;
+	if (start < 0)
+		start = 0;
+	if (start > at)
+		start = at;
 	for (st = x->stack; st && n < CT_MAX_DEPTH; st = m->stack_parent[st]) {
-		xgrow((void **)&c->path, &c->cap_path, n + 1, sizeof(*c->path));
+		xgrow((void **)&c->path, &c->cap_path, n + 2, sizeof(*c->path));
 		c->path[n++] = st;
 	}
-	/* path is leaf first: depth d is path[n - 1 - d] */
-	for (d = 0; d < t->depth && d < n; d++) {
-		uint32_t s = c->path[n - 1 - d];
-
-		if (ct_label(c, m->stack_frame[s], m->stack_line[s]) != t->open[d].label)
-			break;
+	if (x->partial) {
+		xgrow((void **)&c->path, &c->cap_path, n + 1, sizeof(*c->path));
+		c->path[n++] = CT_PARTIAL;
 	}
-	ct_close(fp, c, t, d, at);
+	/* path is leaf first: depth d is path[n - 1 - d] */
+	for (d = 0; d < t->depth && d < n; d++)
+		if (ct_path_label(c, c->path[n - 1 - d]) != t->open[d].label)
+			break;
+	ct_close(fp, c, t, d, start);
 	xgrow((void **)&t->open, &t->cap, n + 1, sizeof(*t->open));
 	for (; d < n; d++) {
-		uint32_t s = c->path[n - 1 - d];
-
-		t->open[d].label = ct_label(c, m->stack_frame[s], m->stack_line[s]);
-		t->open[d].start = at;
+		t->open[d].label = ct_path_label(c, c->path[n - 1 - d]);
+		t->open[d].start = start;
 	}
 	t->depth = (uint32_t)n;
 	t->last = at;
@@ -317,10 +362,8 @@ static int ct_run(FILE *fp, struct ct *c)
 	ct_pids(c);
 	for (i = 0; i < m->nthreads; i++) {
 		const struct m_thread *th = &m->threads[i];
-		const struct m_capture *cap = &m->captures[th->capture];
 		struct ct_thread *t = &c->th[i];
 
-		t->period = cap->rate_hz > 0 ? 1000000000 / cap->rate_hz : 10000000;
 		t->pid = c->pid_of[th->process];
 		/* No OS tid known (2.7-3.10 without a native id): a stable stand-in. */
 		t->tid = th->tid > 0 ? th->tid : (int64_t)(th->py_thread_id & 0x7fffffff);
@@ -342,7 +385,7 @@ static int ct_run(FILE *fp, struct ct *c)
 		struct ct_thread *t = &c->th[i];
 
 		if (t->depth)
-			ct_close(fp, c, t, 0, t->last + t->period);
+			ct_close(fp, c, t, 0, t->last);
 	}
 	ct_metadata(fp, c);
 	if (!c->events)
@@ -363,9 +406,10 @@ static const char ct_description[] =
 	"chrome://tracing or speedscope: one track per thread, grouped by process, with\n"
 	"complete events for runs of consecutive samples sharing a frame, at their real\n"
 	"times (microseconds since the earliest capture start, or --from).  A sample lasts\n"
-	"until its thread's next sample (at most 4 sampling periods); samples left out by\n"
-	"the filters are gaps.  Threads and processes are tracks, so --threads and\n"
-	"--processes add nothing here.";
+	"the real time it stands for, as in top: from its thread's previous sample (capped)\n"
+	"to itself; samples left out by the filters are gaps.  A partial sample's frames\n"
+	"are under a '<partial>' root frame (--no-partial leaves them out).  Threads and\n"
+	"processes are tracks, so --threads and --processes add nothing here.";
 
 int cmd_chrometrace(int argc, char **argv)
 {

@@ -8,14 +8,17 @@
  * upgrades older versions on load and refuses newer ones, so pinning an
  * older one keeps working.  One thread per pyspy thread, grouped by pid;
  * every kept sample with its time (ms since meta.startTime, the earliest
- * capture start or --from); per thread the column tables samples,
+ * capture start or --from) and its weight, the real time it stands for
+ * (samples.w, as top's times and speedscope's weights; weightType
+ * "tracing-ms"); a partial sample's frames under an AGG_PARTIAL_LABEL
+ * root frame; per thread the column tables samples,
  * stackTable, frameTable, funcTable, resourceTable; strings shared in
  * shared.stringArray.  A function is (name, file, first line) with the
  * label filters applied (--qualname, --full-filenames); a frame is a
  * function at a line (--nolineno: none, --function: the first line).
  *
  * Memory: the tables (bounded by distinct stacks per thread) and, as the
- * format lists every sample, 12 bytes per kept sample.
+ * format lists every sample, 20 bytes per kept sample.
  */
 #include "cmd_firefox.h"
 
@@ -49,6 +52,7 @@ struct ff_thread {
 	/* samples */
 	uint32_t *sstack;
 	int64_t *stime;          /* ns since origin */
+	int64_t *sweight;        /* ns (samples.w) */
 	size_t n;
 	unsigned long cap;
 	/* tables, as arrays of indices */
@@ -69,7 +73,8 @@ struct ff_thread {
 	struct u64map res_map;   /* file string -> local resource + 1 */
 	struct u64map frame_map; /* local func << 32 | line -> local frame + 1 */
 	struct u64map stack_map; /* (prefix + 1) << 32 | frame -> local stack + 1 */
-	struct u64map memo;      /* pyspy stack id -> local stack + 1 */
+	struct u64map memo;      /* partial << 32 | pyspy stack id -> local stack + 1 */
+	uint32_t partial_stack;  /* local stack + 1 of the <partial> root, 0 = none yet */
 	uint32_t *func_res;      /* local func -> local resource, UINT32_MAX = none */
 };
 
@@ -119,6 +124,21 @@ static int func_eq(const void *ctx, uint32_t id, const void *key)
 	return a->name == b->name && a->file == b->file && a->first == b->first && a->cat == b->cat;
 }
 
+static uint32_t ff_gfunc_add(struct ff *f, const struct ff_func *k)
+{
+	uint64_t h = hash_combine(hash_combine(hash_u64(k->name), k->file),
+				  (uint64_t)(uint32_t)k->first << 8 | k->cat);
+	uint32_t id = idset_find(&f->fset, h, func_eq, f, k);
+
+	if (id)
+		return id;
+	id = ++f->nfuncs;
+	xgrow((void **)&f->funcs, &f->cap_funcs, (unsigned long)id + 1, sizeof(*f->funcs));
+	f->funcs[id] = *k;
+	idset_add(&f->fset, h, id);
+	return id;
+}
+
 /* Global function of a frame, under the label filters. */
 static uint32_t ff_gfunc(struct ff *f, uint32_t frame)
 {
@@ -128,8 +148,6 @@ static uint32_t ff_gfunc(struct ff *f, uint32_t frame)
 	const char *name = model_str(m, flt->qualname && fr->qualname ? fr->qualname : fr->name);
 	struct ff_func k;
 	struct strbuf sb;
-	uint64_t h;
-	uint32_t id;
 
 	memset(&k, 0, sizeof(k));
 	strbuf_init(&sb);
@@ -154,15 +172,7 @@ static uint32_t ff_gfunc(struct ff *f, uint32_t frame)
 	} else {
 		k.cat = FF_CAT_OTHER;
 	}
-	h = hash_combine(hash_combine(hash_u64(k.name), k.file), (uint64_t)(uint32_t)k.first << 8 | k.cat);
-	id = idset_find(&f->fset, h, func_eq, f, &k);
-	if (id)
-		return id;
-	id = ++f->nfuncs;
-	xgrow((void **)&f->funcs, &f->cap_funcs, (unsigned long)id + 1, sizeof(*f->funcs));
-	f->funcs[id] = k;
-	idset_add(&f->fset, h, id);
-	return id;
+	return ff_gfunc_add(f, &k);
 }
 
 static uint32_t ff_lfunc(struct ff_thread *t, const struct ff *f, uint32_t g)
@@ -197,19 +207,12 @@ static uint32_t ff_lfunc(struct ff_thread *t, const struct ff *f, uint32_t g)
 	return t->nfuncs++;
 }
 
-static uint32_t ff_frame(struct ff *f, struct ff_thread *t, uint32_t frame, int32_t line)
+/* Local frame of local function lf at line l (0 = none). */
+static uint32_t ff_lframe(struct ff_thread *t, uint32_t lf, int32_t l)
 {
-	const struct model *m = f->r->m;
-	const struct m_frame *fr = &m->frames[frame < m->nframes ? frame : 0];
-	uint32_t lf = ff_lfunc(t, f, ff_gfunc(f, frame));
-	int32_t l = 0;
 	int created;
 	uint64_t *slot;
 
-	if (fr->kind == PSF_FRAME_PYTHON && !f->r->f.nolineno)
-		l = f->r->f.function ? fr->firstline : line;
-	if (l < 0)
-		l = 0;
 	slot = u64map_slot(&t->frame_map, (uint64_t)lf << 32 | (uint32_t)l, &created);
 	if (!created)
 		return (uint32_t)*slot - 1;
@@ -227,16 +230,60 @@ static uint32_t ff_frame(struct ff *f, struct ff_thread *t, uint32_t frame, int3
 	return t->nframes++;
 }
 
-/* Local stack index of a pyspy stack (memoised; parents before children). */
-static uint32_t ff_stack(struct ff *f, struct ff_thread *t, uint32_t stack)
+static uint32_t ff_frame(struct ff *f, struct ff_thread *t, uint32_t frame, int32_t line)
+{
+	const struct model *m = f->r->m;
+	const struct m_frame *fr = &m->frames[frame < m->nframes ? frame : 0];
+	uint32_t lf = ff_lfunc(t, f, ff_gfunc(f, frame));
+	int32_t l = 0;
+
+	if (fr->kind == PSF_FRAME_PYTHON && !f->r->f.nolineno)
+		l = f->r->f.function ? fr->firstline : line;
+	if (l < 0)
+		l = 0;
+	return ff_lframe(t, lf, l);
+}
+
+/* Local stack of the AGG_PARTIAL_LABEL root frame of partial samples. */
+static uint32_t ff_partial_stack(struct ff *f, struct ff_thread *t)
+{
+	struct ff_func k;
+	uint32_t fr;
+
+	if (t->partial_stack)
+		return t->partial_stack - 1;
+	memset(&k, 0, sizeof(k));
+	k.name = ff_str(f, AGG_PARTIAL_LABEL);
+	k.file = UINT32_MAX;
+	k.cat = FF_CAT_OTHER;
+	fr = ff_lframe(t, ff_lfunc(t, f, ff_gfunc_add(f, &k)), 0);
+	{
+		unsigned long c = t->cap_stacks;
+
+		xgrow((void **)&t->stack_frame, &c, (unsigned long)t->nstacks + 1, sizeof(uint32_t));
+		c = t->cap_stacks;
+		xgrow((void **)&t->stack_prefix, &c, (unsigned long)t->nstacks + 1, sizeof(uint32_t));
+		t->cap_stacks = c;
+	}
+	t->stack_frame[t->nstacks] = fr;
+	t->stack_prefix[t->nstacks] = UINT32_MAX;
+	t->partial_stack = ++t->nstacks;
+	return t->partial_stack - 1;
+}
+
+/*
+ * Local stack index of a pyspy stack (memoised; parents before children),
+ * under the <partial> root when the sample is partial.
+ */
+static uint32_t ff_stack(struct ff *f, struct ff_thread *t, uint32_t stack, int partial)
 {
 	const struct model *m = f->r->m;
 	unsigned long n = 0;
-	uint32_t s = stack, prefix = UINT32_MAX;
-	uint64_t v;
+	uint32_t s = stack, prefix = partial ? ff_partial_stack(f, t) : UINT32_MAX;
+	uint64_t v, tag = partial ? (uint64_t)1 << 32 : 0;
 
 	while (s) {
-		if (u64map_get(&t->memo, s, &v)) {
+		if (u64map_get(&t->memo, tag | s, &v)) {
 			prefix = (uint32_t)v - 1;
 			break;
 		}
@@ -262,7 +309,7 @@ static uint32_t ff_stack(struct ff *f, struct ff_thread *t, uint32_t stack)
 			t->nstacks++;
 		}
 		prefix = (uint32_t)*slot - 1;
-		u64map_put(&t->memo, st, prefix + 1);
+		u64map_put(&t->memo, tag | st, prefix + 1);
 	}
 	return prefix;
 }
@@ -288,10 +335,13 @@ static int ff_scan(struct ff *f)
 			xgrow((void **)&t->sstack, &c, t->n + 1, sizeof(*t->sstack));
 			c = t->cap;
 			xgrow((void **)&t->stime, &c, t->n + 1, sizeof(*t->stime));
+			c = t->cap;
+			xgrow((void **)&t->sweight, &c, t->n + 1, sizeof(*t->sweight));
 			t->cap = c;
 		}
-		t->sstack[t->n] = ff_stack(f, t, x.stack);
+		t->sstack[t->n] = ff_stack(f, t, x.stack, x.partial);
 		t->stime[t->n] = m->captures[x.capture].start_wall_ns + x.t - f->origin;
+		t->sweight[t->n] = x.w;
 		t->n++;
 	}
 	samples_free(it);
@@ -404,7 +454,15 @@ static void ff_thread_write(FILE *fp, struct strbuf *sb, struct ff *f, int ti)
 	}
 	strbuf_adds(sb, "],");
 	ff_same(fp, sb, "eventDelay", "null", t->n);
-	strbuf_addf(sb, "\"weight\":null,\"weightType\":\"samples\",\"length\":%zu},", t->n);
+	/* The real time each sample stands for, so the call tree's times are top's. */
+	strbuf_adds(sb, "\"weight\":[");
+	for (k = 0; k < t->n; k++) {
+		if (k)
+			strbuf_addc(sb, ',');
+		ff_ms(sb, t->sweight[k]);
+		ff_flush(fp, sb, 1 << 16);
+	}
+	strbuf_addf(sb, "],\"weightType\":\"tracing-ms\",\"length\":%zu},", t->n);
 	/* stackTable */
 	strbuf_adds(sb, "\"stackTable\":{");
 	ff_col(fp, sb, "frame", t->stack_frame, t->nstacks, 0);
@@ -568,7 +626,10 @@ static const char ff_description[] =
 	"Write a Firefox Profiler profile (processed format, JSON) for\n"
 	"https://profiler.firefox.com (\"Load a profile from file\"): one thread per\n"
 	"thread, grouped by process, every sample at its real time (ms since the earliest\n"
-	"capture start, or --from), Python frames as functions with their file and line.\n"
+	"capture start, or --from) weighing the real time it stands for (since its\n"
+	"thread's previous sample, as top's times), Python frames as functions with their\n"
+	"file and line, a partial sample's frames under a '<partial>' root frame\n"
+	"(--no-partial leaves them out).\n"
 	"Threads and processes are the profiler's own, so --threads and --processes add\n"
 	"nothing here.";
 
@@ -628,6 +689,7 @@ done:
 
 			free(t->sstack);
 			free(t->stime);
+			free(t->sweight);
 			free(t->func_g);
 			free(t->func_res);
 			free(t->res_file);

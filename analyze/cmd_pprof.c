@@ -7,15 +7,18 @@
  * packed repeated integers: proto3, zero fields omitted) and gzipped by
  * gzip.c, so no protobuf or compression library is needed.
  *
- * One pprof sample per distinct (window, thread, stack, GIL, idle): values
- * [samples/count, wall/nanoseconds] and labels pid, thread_id,
+ * One pprof sample per distinct (window, thread, stack, partial, GIL, idle):
+ * values [samples/count, wall/nanoseconds], wall being the sum of the
+ * samples' weights (samples.w: the real time each stands for, as top's
+ * times), and labels pid, thread_id,
  * thread_name, gil, idle (and host).  Memory is one entry per distinct
  * combination, never per sample.  Frames:
  *  - Function: name (qualname with --qualname), system_name (co_name,
  *    only when it differs from name), filename (short unless --full-filenames), start_line;
  *  - Location: one per (function, line as the filters show it), no
  *    mapping, address 0, so -lines and -functions both work;
- *  - --threads/--processes root frames become functions without a file,
+ *  - --threads/--processes root frames and the AGG_PARTIAL_LABEL frame
+ *    above a partial sample's frames become functions without a file,
  *    so the stacks are those of `collapsed` with the same filters.
  */
 #include "cmd_pprof.h"
@@ -48,7 +51,7 @@ struct pp_entry {
 	uint32_t window;
 	int32_t thread;
 	uint32_t stack;
-	uint8_t gil, idle;
+	uint8_t gil, idle, partial;
 	uint64_t count;
 	int64_t ns;
 };
@@ -320,7 +323,10 @@ static uint32_t pp_stack_loc(struct pp *s, struct pp_profile *p, uint32_t stack)
 	return id;
 }
 
-/* Location of a --threads (kind 1) or --processes (kind 2) root frame. */
+/*
+ * Location of a --threads (kind 1) or --processes (kind 2) root frame, or
+ * of the AGG_PARTIAL_LABEL root of a partial sample's frames (kind 3).
+ */
 static uint32_t pp_pseudo_loc(struct pp *s, struct pp_profile *p, int kind, int index)
 {
 	const struct model *m = s->r->m;
@@ -334,6 +340,8 @@ static uint32_t pp_pseudo_loc(struct pp *s, struct pp_profile *p, int kind, int 
 		const struct m_thread *t = &m->threads[index];
 
 		label_thread(&s->tmp, t->tid, t->py_thread_id, t->name);
+	} else if (kind == 3) {
+		strbuf_adds(&s->tmp, AGG_PARTIAL_LABEL);
 	} else {
 		const struct m_process *pr = &m->processes[index];
 
@@ -352,14 +360,14 @@ static int entry_eq(const void *ctx, uint32_t id, const void *key)
 	const struct pp_entry *a = &s->e[id - 1], *b = key;
 
 	return a->window == b->window && a->thread == b->thread && a->stack == b->stack &&
-	       a->gil == b->gil && a->idle == b->idle;
+	       a->partial == b->partial && a->gil == b->gil && a->idle == b->idle;
 }
 
 static uint64_t entry_hash(const struct pp_entry *k)
 {
 	return hash_combine(hash_combine(hash_u64((uint64_t)k->window << 32 | (uint32_t)k->thread),
 					 k->stack),
-			    (uint64_t)k->gil << 1 | k->idle);
+			    (uint64_t)k->partial << 2 | (uint64_t)k->gil << 1 | k->idle);
 }
 
 static int64_t pp_period(const struct m_capture *c)
@@ -398,6 +406,7 @@ static int pp_scan(struct pp *s)
 		}
 		k.thread = x.thread;
 		k.stack = x.stack;
+		k.partial = (uint8_t)x.partial;
 		k.gil = (uint8_t)x.gil;
 		k.idle = (uint8_t)x.idle;
 		/* Fast path: a thread often repeats its previous stack. */
@@ -418,7 +427,8 @@ static int pp_scan(struct pp *s)
 			s->last[x.thread] = id;
 		}
 		s->e[id - 1].count++;
-		s->e[id - 1].ns += pp_period(c);
+		/* Real time: the sum of the samples' weights, never count x period. */
+		s->e[id - 1].ns += x.w;
 	}
 	samples_free(it);
 	return rc < 0 ? -1 : 0;
@@ -434,6 +444,8 @@ static int cmp_entries(const void *x, const void *y)
 		return a->thread < b->thread ? -1 : 1;
 	if (a->stack != b->stack)
 		return a->stack < b->stack ? -1 : 1;
+	if (a->partial != b->partial)
+		return a->partial < b->partial ? -1 : 1;
 	if (a->gil != b->gil)
 		return a->gil < b->gil ? -1 : 1;
 	return (int)a->idle - (int)b->idle;
@@ -470,6 +482,9 @@ static void pp_sample(struct pp *s, struct pp_profile *p, const struct pp_entry 
 	strbuf_reset(ids);
 	for (st = e->stack; st; st = m->stack_parent[st])
 		pb_varint(ids, pp_stack_loc(s, p, st));
+	/* A partial sample's frames hang under <partial>, below thread and process. */
+	if (e->partial)
+		pb_varint(ids, pp_pseudo_loc(s, p, 3, 0));
 	if (s->r->f.threads)
 		pb_varint(ids, pp_pseudo_loc(s, p, 1, e->thread));
 	if (s->show_processes) {
@@ -635,10 +650,12 @@ static int pp_option(void *ctx, int code, const char *arg)
 static const char pp_synopsis[] = "pprof [FILTERS] [--window SECONDS] [-o FILE] SOURCE...";
 static const char pp_description[] =
 	"Write a gzipped pprof profile (profile.proto) for go tool pprof, Grafana Pyroscope,\n"
-	"Parca or Google Cloud Profiler: values samples/count and wall/nanoseconds, one\n"
-	"function per Python function and one location per line, labels pid, thread_id,\n"
-	"thread_name, gil, idle and host on every sample, the capture's start time and\n"
-	"duration.  Stacks are the ones 'collapsed' writes with the same filters.\n"
+	"Parca or Google Cloud Profiler: values samples/count and wall/nanoseconds (the\n"
+	"real time the samples stand for, as top's times), one function per Python\n"
+	"function and one location per line, labels pid, thread_id, thread_name, gil,\n"
+	"idle and host on every sample, the capture's start time and duration.  Stacks\n"
+	"are the ones 'collapsed' writes with the same filters (a partial sample's frames\n"
+	"under a '<partial>' root frame; --no-partial leaves them out).\n"
 	"\n"
 	"With --window, the selection is cut into consecutive windows of wall-clock time\n"
 	"(from the earliest capture start, or --from), one profile each, as continuous-\n"

@@ -25,9 +25,9 @@ struct samples *samples_open(struct model *m, const struct filter *f)
 	it->ci = -1;
 	/* As agg.c: a rowid range per capture, the time window only when given. */
 	it->st = db_prepare(m->db, f->has_from || f->has_to
-					   ? "SELECT thread, stack, flags, t FROM samples"
+					   ? "SELECT thread, stack, flags, t, w FROM samples"
 					     " WHERE id BETWEEN ?1 AND ?2 AND t BETWEEN ?3 AND ?4"
-					   : "SELECT thread, stack, flags, t FROM samples"
+					   : "SELECT thread, stack, flags, t, w FROM samples"
 					     " WHERE id BETWEEN ?1 AND ?2");
 	if (!it->st) {
 		free(it);
@@ -92,9 +92,15 @@ int samples_next(struct samples *it, struct sample *s)
 		s->stack = (uint32_t)stack;
 		s->flags = sqlite3_column_int64(it->st, 2);
 		s->t = sqlite3_column_int64(it->st, 3);
+		s->w = sqlite3_column_int64(it->st, 4);
+		if (s->w < 0)
+			s->w = 0;
+		s->partial = (s->flags & PSF_SF_PARTIAL) != 0;
 		s->gil = (s->flags & PSF_SF_GIL) != 0;
 		s->idle = (s->flags & PSF_SF_IDLE) || model_stack_idle_leaf(m, s->stack);
-		s->keep = s->stack && !(f->gil && !s->gil) && !(!f->idle && s->idle);
+		/* As agg.c: a partial sample without frames still shows, as <partial>. */
+		s->keep = (s->stack || s->partial) && !(f->gil && !s->gil) && !(!f->idle && s->idle) &&
+			  !(f->no_partial && s->partial);
 		return 1;
 	}
 }

@@ -6,8 +6,11 @@
  *
  * The selection is the same as agg.c's: captures, processes and threads
  * marked by filter_select(), the --from/--to window, and a `keep` flag
- * that applies --gil and --idle (py-spy's idle rule: the idle flag or an
- * idle leaf frame).  Memory is constant (a prepared statement).
+ * that applies --gil, --idle (py-spy's idle rule: the idle flag or an
+ * idle leaf frame) and --no-partial.  A kept partial sample (its stack is
+ * incomplete) must be shown under AGG_PARTIAL_LABEL, never as a whole
+ * stack: `partial` says so, and it is kept even without frames, as the
+ * other reports show it.  Memory is constant (a prepared statement).
  */
 #ifndef PYSPY_ANALYZE_SAMPLES_H
 #define PYSPY_ANALYZE_SAMPLES_H
@@ -24,9 +27,11 @@ struct sample {
 	int capture;             /* index in model.captures */
 	uint32_t stack;          /* stack id, 0 = no Python frames */
 	int64_t t;               /* ns since its capture's start */
+	int64_t w;               /* weight: the ns it stands for (samples.w), >= 0 */
 	int64_t flags;           /* PSF_SF_* */
 	int gil, idle;           /* held the GIL; idle by py-spy's rule */
-	int keep;                /* passes --gil/--idle and has frames */
+	int partial;             /* PSF_SF_PARTIAL: show under AGG_PARTIAL_LABEL */
+	int keep;                /* passes --gil/--idle/--no-partial, has frames or is partial */
 };
 
 /*

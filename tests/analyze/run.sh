@@ -73,6 +73,12 @@ while IFS=$'\t' read -r name filter args; do
 	rc=$?
 	case $filter in
 	svg) svg_frames "$out.raw" >"$out" ;;
+	pprof)
+		if ! command -v python3 >/dev/null 2>&1; then
+			t_skip "analyze: golden $name" "no python3 (decodes the profile)"
+			continue
+		fi
+		[ "$rc" = 0 ] && { python3 "$PYSPY_ROOT/tests/analyze/pprof-text.py" <"$out.raw" >"$out" 2>>"$out.err" || rc=$?; } ;;
 	*) cp "$out.raw" "$out" ;;
 	esac
 	if [ "$UPDATE" = 1 ] && [ "$rc" = 0 ]; then

@@ -8,9 +8,13 @@ pyspy-analyze's own text reports on the same filters.
       stacks and their sample counts must be the same (pprof's samples are
       split by labels; they are summed per stack here).
   pprof-compare.py top PTOP TOP
-      PTOP = `go tool pprof -top -filefunctions -sample_index=samples
+      PTOP = `go tool pprof -top -filefunctions -sample_index=wall
       -nodecount=100000`, TOP = `pyspy-analyze top -n 0`: same functions
-      ("NAME FILE") with the same own and total percentages (2 decimals).
+      ("NAME FILE") with the same own and total percentages (2 decimals;
+      pprof drops trailing zeros)
+      and the same own and total times (top's seconds, 2 decimals; pprof
+      rounds to 3 significant digits in its own units): the wall values are
+      the samples' weights, as top's times, never samples x period.
       (top shows process frames only with --processes, collapsed and pprof
       also by default for --subprocesses captures: give one explicitly.)
 
@@ -92,34 +96,59 @@ def diff(a, b, what_a, what_b):
     return bad
 
 
-def pct(part, whole):
-    return "%.2f" % (100.0 * part / whole) if whole else "0.00"
+UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "mins": 60.0, "hrs": 3600.0}
+
+
+def seconds(text):
+    """pprof's '1.52s', '10ms', '0' as seconds."""
+    m = re.match(r"^([\d.]+)([a-z\u00b5]*)$", text)
+    if not m or (m.group(2) and m.group(2) not in UNITS):
+        sys.exit("unexpected pprof value %r" % text)
+    return float(m.group(1)) * UNITS.get(m.group(2), 1.0 if m.group(2) else 1e-9)
 
 
 def read_ptop(path):
-    rows, total = {}, None
+    """{function: (own%, total%, own s, total s)} of a -sample_index=wall top."""
+    rows, seen = {}, False
     for line in open(path, encoding="utf-8"):
-        m = re.search(r"Total samples = (\d+)", line)
-        if m:
-            total = int(m.group(1))
-        m = re.match(r"^\s*(\d+)\s+[\d.]+%\s+[\d.]+%\s+(\d+)\s+[\d.]+%\s+(.*)$", line)
-        if m:
-            rows[m.group(3).strip()] = (int(m.group(1)), int(m.group(2)))
-    if total is None:
-        sys.exit("no 'Total samples' in %s" % path)
-    return {k: (pct(f, total), pct(c, total)) for k, (f, c) in rows.items()}
+        if re.match(r"^Type: wall$", line.strip()):
+            seen = True
+        m = re.match(r"^\s*(\S+)\s+([\d.]+)%\s+[\d.]+%\s+(\S+)\s+([\d.]+)%\s+(.*)$", line)
+        if m and m.group(1) != "flat":
+            rows[m.group(5).strip()] = (m.group(2), m.group(4), seconds(m.group(1)), seconds(m.group(3)))
+    if not seen:
+        sys.exit("%s is not a -sample_index=wall top ('Type: wall')" % path)
+    return rows
 
 
 def read_top(path):
     rows = {}
     for line in open(path, encoding="utf-8"):
-        m = re.match(r"^\s*([\d.]+)%\s+([\d.]+)%\s+\S+\s+\S+\s+(.*)$", line)
+        m = re.match(r"^\s*([\d.]+)%\s+([\d.]+)%\s+([\d.]+)s\s+([\d.]+)s\s+(.*)$", line)
         if m:
-            name = re.sub(r" \(([^()]*)\)$", r" \1", m.group(3))
+            name = re.sub(r" \(([^()]*)\)$", r" \1", m.group(5))
             if name in rows:
                 sys.exit("function name %r twice in %s: cannot compare" % (name, path))
-            rows[name] = (m.group(1), m.group(2))
+            rows[name] = (m.group(1), m.group(2), float(m.group(3)), float(m.group(4)))
     return rows
+
+
+def same_time(a, b):
+    """pprof's 3 significant digits against top's 2 decimals."""
+    return abs(a - b) <= max(0.0051, 0.0051 * a)
+
+
+def diff_top(a, b):
+    bad = 0
+    for k in sorted(set(a) | set(b)):
+        x, y = a.get(k), b.get(k)
+        if (x and y and all(abs(float(x[i]) - float(y[i])) < 0.0051 for i in (0, 1)) and
+                same_time(x[2], y[2]) and same_time(x[3], y[3])):
+            continue
+        bad += 1
+        if bad <= 10:
+            print("DIFF %s: pprof %s, top %s (own%%, total%%, own s, total s)" % (k, x, y))
+    return bad
 
 
 def main():
@@ -131,8 +160,9 @@ def main():
         print("%s %d stacks, %d samples" % ("OK" if not bad else "FAIL", len(a), sum(a.values())))
     else:
         a, b = read_ptop(sys.argv[2]), read_top(sys.argv[3])
-        bad = diff(a, b, "pprof", "top")
-        print("%s %d functions" % ("OK" if not bad else "FAIL", len(a)))
+        bad = diff_top(a, b)
+        print("%s %d functions, %.2f s" % ("OK" if not bad else "FAIL", len(a),
+                                          sum(v[2] for v in a.values())))
     return 1 if bad or not a else 0
 
 

@@ -276,11 +276,13 @@ fi
 # ---------------------------------------------------------------- pprof vs the text reports
 # go tool pprof reads what collapsed and top say, filter by filter, on the
 # analyze suite's captures (three hosts, subprocesses, renamed threads,
-# native, synthetic and idle frames).
+# native, synthetic and idle frames, a partial sample; stall.pyspy: missed
+# ticks, so the samples' weights are not samples x period): the stacks'
+# sample counts are collapsed's, the functions' wall time top's.
 pprof_same() {
-	local opts=$1 d=$T_TMP/ppcmp caps="web1.pyspy web2.pyspy db1.pyspy" name
+	local opts=$1 d=$T_TMP/ppcmp caps=${2:-web1.pyspy web2.pyspy db1.pyspy} name
 	mkdir -p "$d"
-	name="formats: go tool pprof of pprof ${opts:-(no filters)} = collapsed, top"
+	name="formats: go tool pprof of pprof ${opts:-(no filters)}${2:+ on $2} = collapsed, top"
 	if [ "$have_go" = 0 ]; then t_skip "$name" "$(needs goraw)"; return; fi
 	# shellcheck disable=SC2086
 	if ! (cd "$PYSPY_ROOT/tests/data/analyze" && "$ANALYZE" pprof $opts -o "$d/p.pb.gz" $caps &&
@@ -288,7 +290,7 @@ pprof_same() {
 		t_fail "$name" "pyspy-analyze failed"; show_output 5; return
 	fi
 	go tool pprof -raw -symbolize=none -sample_index=samples "$d/p.pb.gz" >"$d/raw" 2>"$T_TMP/v.out" &&
-		go tool pprof -top -filefunctions -sample_index=samples -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
+		go tool pprof -top -filefunctions -sample_index=wall -nodecount=1000000 -nodefraction=0 -edgefraction=0 \
 			-symbolize=none "$d/p.pb.gz" >"$d/ptop" 2>"$T_TMP/v.out" ||
 		{ t_fail "$name" "go tool pprof failed"; show_output 5; return; }
 	if python3 pprof-compare.py stacks "$d/raw" "$d/c.folded" >"$T_TMP/v.out" 2>&1 &&
@@ -307,6 +309,9 @@ pprof_same "-F --idle --processes"
 pprof_same "--from 0.5 --to 1.2 --idle --no-processes"
 pprof_same "--pid 5001,4242 --thread io* --thread MainThread --idle --full-filenames --processes"
 pprof_same "--qualname -i --no-processes --capture web1"
+pprof_same "--no-processes" "stall.pyspy"
+pprof_same "--threads --processes" "stall.pyspy partial.pyspy"
+pprof_same "--no-partial --no-processes" "partial.pyspy web1.pyspy"
 
 # --window: consecutive profiles, numbered by window, that add up to the
 # whole, each read by go tool pprof with its own start time.
@@ -354,6 +359,23 @@ if [ -n "$big" ] && [ -s "$big" ]; then
 		if validate "$v" "$T_TMP/$f"; then t_ok "$name"; else t_fail "$name"; show_output 5; fi
 	done
 fi
+
+# Partial samples (under <partial>, or left out with --no-partial) and
+# missed ticks (weights, not periods): files the real clients accept.
+for opt in "" "--no-partial"; do
+	for c in "pprof:pb.gz:pprof" "pprof:pb.gz:goraw" "chrometrace:trace.json:trace" "chrometrace:trace.json:ffload" \
+		"firefox:firefox.json:ffcheck" "firefox:firefox.json:ffload"; do
+		IFS=: read -r rep ext v <<<"$c"
+		f=$T_TMP/partial${opt:+-np}.$ext
+		name="formats: $v accepts pyspy-analyze $rep${opt:+ $opt} of partial.pyspy stall.pyspy"
+		why=$(needs "$v"); if [ -n "$why" ]; then t_skip "$name" "$why"; continue; fi
+		# shellcheck disable=SC2086
+		if ! (cd "$PYSPY_ROOT/tests/data/analyze" && "$ANALYZE" "$rep" $opt -o "$f" partial.pyspy stall.pyspy) >"$T_TMP/v.out" 2>&1; then
+			t_fail "$name" "pyspy-analyze $rep failed"; show_output 3; continue
+		fi
+		if validate "$v" "$f"; then t_ok "$name"; else t_fail "$name"; show_output 5; fi
+	done
+done
 
 # The validators reject broken copies of pyspy's own output.
 tr=$T_TMP/app/real.trace.json
