@@ -429,9 +429,11 @@ int proc_exit_status(pid_t pid, int *wstatus)
 	/*
 	 * exit_code is set when the process starts to exit; only the zombie
 	 * state says it is final (0 is also "not exited").  A process whose
-	 * memory is gone but which is not a zombie yet gets a few ms.
+	 * memory is gone but which is not a zombie yet gets up to 250 ms:
+	 * tearing down a big address space on a loaded machine takes more
+	 * than a few ms, and this runs once per process end.
 	 */
-	for (i = 0; i < 20; i++) {
+	for (i = 0; i < 250; i++) {
 		struct timespec ts = { 0, 1000000 };
 		if (proc_stat_read(pid, 0, &st) < 0 || st.exit_code < 0)
 			return 0;
@@ -439,7 +441,7 @@ int proc_exit_status(pid_t pid, int *wstatus)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	if (i == 20)
+	if (i == 250)
 		return 0;
 	*wstatus = st.exit_code;
 	return 1;
