@@ -113,13 +113,13 @@ static void test_supported(void)
 /* PY_VERSION in .rodata, possibly the tail of a longer string (issue 9). */
 static void test_scan_literal(void)
 {
-	static const char ro[] = "xx\0/root/.pyenv/versions/3.10.13\0lib/python3.10\0"
+	static const char ro[] = "xx\0/opt/pyenv/versions/3.10.13\0lib/python3.10\0"
 				 "13.10.1\0" "3.10.13\0";
 	static const char two[] = "\0" "3.10.13\0" "3.10.12\0";
 	static const char rc[] = "\0" "3.13.0rc2\0";
 	struct pyver v;
 
-	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 3, 10, &v), 25);
+	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 3, 10, &v), 23);
 	CHECK_EQ(v.micro, 13);
 	CHECK_EQ(v.level, 'f');
 	CHECK_EQ(pyver_scan_literal(ro, sizeof(ro), 3, 9, &v), -1);  /* other minor */
