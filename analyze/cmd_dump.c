@@ -100,6 +100,15 @@ static void drop_stale(const struct model *m, struct pick *picks)
 	free(proc_last);
 }
 
+/* Fill pk from the columns t, stack, flags of st, starting at column col. */
+static void pick_row(struct pick *pk, sqlite3_stmt *st, int col)
+{
+	pk->found = 1;
+	pk->t = sqlite3_column_int64(st, col);
+	pk->stack = (uint32_t)sqlite3_column_int64(st, col + 1);
+	pk->flags = sqlite3_column_int64(st, col + 2);
+}
+
 /*
  * Keep the sample in picks if it is the thread's earliest (first = 1) or
  * latest; a partial one is skipped with --no-partial.
@@ -114,10 +123,7 @@ static void pick_keep(const struct model *m, sqlite3_stmt *st, struct pick *pick
 	    (no_partial && (sqlite3_column_int64(st, 3) & PSF_SF_PARTIAL)) ||
 	    (picks[ti].found && (first ? picks[ti].t <= t : picks[ti].t > t)))
 		return;
-	picks[ti].found = 1;
-	picks[ti].t = t;
-	picks[ti].stack = (uint32_t)sqlite3_column_int64(st, 2);
-	picks[ti].flags = sqlite3_column_int64(st, 3);
+	pick_row(&picks[ti], st, 1);
 }
 
 /*
@@ -184,7 +190,7 @@ static int pick_at(struct model *m, const struct m_capture *c, int64_t at_ns, in
 static int last_complete(struct model *m, struct pick *picks)
 {
 	sqlite3_stmt *st = db_prepare(m->db, "SELECT t, stack, flags FROM samples WHERE id BETWEEN ?1 AND ?2"
-					     " AND thread = ?3 AND (flags & 16) = 0 ORDER BY id DESC LIMIT 1");
+					     " AND thread = ?3 AND (flags & ?4) = 0 ORDER BY id DESC LIMIT 1");
 	int i, rc = SQLITE_DONE;
 
 	if (!st)
@@ -198,12 +204,10 @@ static int last_complete(struct model *m, struct pick *picks)
 		sqlite3_bind_int64(st, 1, m->captures[t->capture].sample_first);
 		sqlite3_bind_int64(st, 2, t->last_sample);
 		sqlite3_bind_int64(st, 3, t->id);
+		sqlite3_bind_int64(st, 4, PSF_SF_PARTIAL);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
-			picks[i].found = 1;
-			picks[i].t = sqlite3_column_int64(st, 0);
-			picks[i].stack = (uint32_t)sqlite3_column_int64(st, 1);
-			picks[i].flags = sqlite3_column_int64(st, 2);
+			pick_row(&picks[i], st, 0);
 			rc = SQLITE_DONE;
 		}
 		sqlite3_reset(st);
@@ -234,10 +238,7 @@ static int pick_samples(struct report *r, const struct dump_opts *o, struct pick
 			sqlite3_bind_int64(st, 1, t->last_sample);
 			rc = sqlite3_step(st);
 			if (rc == SQLITE_ROW) {
-				picks[i].found = 1;
-				picks[i].t = sqlite3_column_int64(st, 0);
-				picks[i].stack = (uint32_t)sqlite3_column_int64(st, 1);
-				picks[i].flags = sqlite3_column_int64(st, 2);
+				pick_row(&picks[i], st, 0);
 				rc = SQLITE_DONE;
 			}
 			sqlite3_reset(st);
