@@ -7,7 +7,7 @@
 # the host) and started in new PID + mount namespaces:
 #
 #   chroot     unshare --pid --mount --fork + chroot ROOT: /proc/PID/maps
-#              prints the files as ROOT/..., which /proc/PID/root/ROOT/...
+#              prints the files as ROOT/..., which the target's root + ROOT/...
 #              does not reach (issue 14)
 #   pivot      a bind mount of ROOT made the root with pivot_root, the old
 #              root unmounted: maps prints paths relative to ROOT, which on
